@@ -1,0 +1,167 @@
+"""The local AWS stand-in: a moto server on loopback, owned by whoever opens it.
+
+`MotoServer` starts `moto.server` on 127.0.0.1 on a free port, waits until it answers and stops it
+(process group and all) when the `with` block ends, whether by success, exception or Ctrl-C.
+`create_resources` builds what the job talks to (streams, buckets, delivery streams, tables) from
+the same names the job's config uses, so the local run and the tests cannot drift from each other.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+
+# moto accepts any credentials; these are not secrets.
+ACCOUNT_ID = "123456789012"
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+DEFAULT_REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """A moto server process bound to 127.0.0.1. Use as a context manager."""
+
+    def __init__(self, port: int | None = None, region: str = DEFAULT_REGION, start_timeout_s: float = 30.0):
+        self.port = port or free_port()
+        self.region = region
+        self.start_timeout_s = start_timeout_s
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+                   AWS_DEFAULT_REGION=self.region)
+        # start_new_session: Ctrl-C in the terminal must reach us, not moto, so that teardown
+        # (not a half-dead server) decides when moto stops.
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"moto server exited at start with code {self._proc.returncode} (port {self.port})")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.endpoint} within {self.start_timeout_s}s")
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=10).close()
+
+    def client(self, service: str):
+        import boto3  # dev dependency: only the local run and tests talk to moto
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+    def __enter__(self) -> "MotoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def stream_arn(region: str, name: str) -> str:
+    # The 6.x Kinesis source matches ARNs exactly; moto's account is fixed.
+    return f"arn:aws:kinesis:{region}:{ACCOUNT_ID}:stream/{name}"
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    """Names of everything the job reads or writes; defaults match the local config."""
+
+    telemetry_stream: str = "telemetry"
+    telemetry_shards: int = 2
+    alert_stream: str = "telemetry-alerts"
+    processed_bucket: str = "telemetry-processed"
+    dead_letter_bucket: str = "telemetry-dead-letters"
+    fast_laps_delivery_stream: str = "telemetry-fast-laps"
+    fast_laps_prefix: str = "fast-laps/"
+    dead_letter_delivery_stream: str = "telemetry-dead-letters"
+    dead_letter_prefix: str = "dead-letters/"
+    aggregates_table: str = "telemetry-window-aggregates"
+    latest_state_table: str = "telemetry-latest-state"
+
+
+def create_resources(moto: MotoServer, res: LocalResources = LocalResources()) -> None:
+    kinesis = moto.client("kinesis")
+    kinesis.create_stream(StreamName=res.telemetry_stream, ShardCount=res.telemetry_shards)
+    kinesis.create_stream(StreamName=res.alert_stream, ShardCount=1)
+    for name in (res.telemetry_stream, res.alert_stream):
+        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+
+    s3 = moto.client("s3")
+    firehose = moto.client("firehose")
+    for bucket, stream, prefix in (
+        (res.processed_bucket, res.fast_laps_delivery_stream, res.fast_laps_prefix),
+        (res.dead_letter_bucket, res.dead_letter_delivery_stream, res.dead_letter_prefix),
+    ):
+        s3.create_bucket(Bucket=bucket)
+        firehose.create_delivery_stream(
+            DeliveryStreamName=stream,
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/firehose-delivery",
+                "BucketARN": f"arn:aws:s3:::{bucket}",
+                "Prefix": prefix,
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
+            },
+        )
+
+    ddb = moto.client("dynamodb")
+    ddb.create_table(
+        TableName=res.aggregates_table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"},
+                              {"AttributeName": "window_start", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"},
+                   {"AttributeName": "window_start", "KeyType": "RANGE"}])
+    ddb.create_table(
+        TableName=res.latest_state_table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}])
+
+
+def read_bucket_lines(moto: MotoServer, bucket: str, prefix: str = "") -> tuple[int, list[str]]:
+    """(object count, all non-empty lines) of every object under prefix, in key order."""
+    s3 = moto.client("s3")
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(o["Key"] for o in page.get("Contents", []))
+    lines: list[str] = []
+    for key in sorted(keys):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        lines.extend(line for line in body.split("\n") if line)
+    return len(keys), lines
