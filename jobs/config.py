@@ -1,0 +1,286 @@
+"""The job's one configuration schema, for MSF and for local runs alike.
+
+Shape: MSF's application properties, a JSON list of {"PropertyGroupId": ..., "PropertyMap": {...}}.
+MSF writes it to /etc/flink/application_properties.json; the local run writes the same shape to a
+file of its own. Every key is declared once in SCHEMA with its type, default and meaning; `load`
+validates the whole document up front and raises ConfigError naming the group and key, so a bad
+deployment fails at start instead of at the first record. The README's configuration table is
+generated from SCHEMA (`python -m jobs.config --markdown`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
+# MSF's own group (entry file, jar): read by the service, not by the job, so it is allowed as-is.
+MSF_RUN_OPTIONS_GROUP = "kinesis.analytics.flink.run.options"
+
+# Channels the alert rules watch. Temperature channels have rate-of-change rules too.
+TEMPERATURE_CHANNELS = ("engine",
+                        "brake_front_left", "brake_front_right", "brake_rear_left", "brake_rear_right",
+                        "tire_front_left", "tire_front_right", "tire_rear_left", "tire_rear_right")
+CHANNELS = TEMPERATURE_CHANNELS + ("speed", "rpm")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Key:
+    group: str
+    name: str
+    parse: Callable[[str], Any]
+    expected: str          # what a valid value looks like, for error messages and docs
+    doc: str
+    default: Any = None
+    required: bool = False
+
+
+def _int(lo: int | None = None, hi: int | None = None):
+    def parse(raw: str) -> int:
+        value = int(str(raw).strip())
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError
+        return value
+    return parse
+
+
+def _float(lo: float | None = None, hi: float | None = None):
+    def parse(raw: str) -> float:
+        value = float(str(raw).strip())
+        if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError
+        return value
+    return parse
+
+
+def _choice(*choices: str):
+    def parse(raw: str) -> str:
+        value = str(raw).strip().upper()
+        if value not in choices:
+            raise ValueError
+        return value
+    return parse
+
+
+def _matching(pattern: str):
+    regex = re.compile(pattern)
+
+    def parse(raw: str) -> str:
+        value = str(raw).strip()
+        if not regex.fullmatch(value):
+            raise ValueError
+        return value
+    return parse
+
+
+_STREAM_ARN = r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1,128}"
+_NAME = r"[A-Za-z0-9_.-]{1,64}"
+_TABLE = r"[A-Za-z0-9_.-]{3,255}"
+_ISO_UTC = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z"
+
+# Defaults for the alert rules: documented in the README, overridable per channel.
+DEFAULT_THRESHOLDS = {"engine": 130.0, "speed": 340.0, "rpm": 17500.0,
+                      **{c: 1000.0 for c in TEMPERATURE_CHANNELS if c.startswith("brake_")},
+                      **{c: 130.0 for c in TEMPERATURE_CHANNELS if c.startswith("tire_")}}
+DEFAULT_RATE_RISE = {"engine": 5.0,
+                     **{c: 150.0 for c in TEMPERATURE_CHANNELS if c.startswith("brake_")},
+                     **{c: 15.0 for c in TEMPERATURE_CHANNELS if c.startswith("tire_")}}
+
+SCHEMA: tuple[Key, ...] = (
+    Key("aws", "region", _matching(r"[a-z]{2}(-[a-z]+)+-\d"), "an AWS region such as eu-west-1",
+        "Region of every stream, delivery stream and table. Always set: MSF blocks metadata look-ups.",
+        required=True),
+    Key("aws", "endpoint", _matching(r"https?://[^\s]+"), "an http(s) URL",
+        "Endpoint override for a local AWS stand-in (moto). Leave unset on AWS."),
+    Key("aws", "credentials.provider", _choice("AUTO", "BASIC"), "AUTO or BASIC",
+        "AUTO uses the MSF execution role; BASIC uses the two keys below (local stand-in only).",
+        default="AUTO"),
+    Key("aws", "credentials.access-key-id", str, "a string", "Access key for BASIC credentials."),
+    Key("aws", "credentials.secret-key", str, "a string", "Secret key for BASIC credentials."),
+
+    Key("source.telemetry", "stream.arn", _matching(_STREAM_ARN),
+        "a Kinesis stream ARN arn:aws:kinesis:<region>:<account>:stream/<name>",
+        "Telemetry stream the job reads.", required=True),
+    Key("source.telemetry", "init.position", _choice("LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"),
+        "LATEST, TRIM_HORIZON or AT_TIMESTAMP", "Where a job without state starts reading.", default="LATEST"),
+    Key("source.telemetry", "init.timestamp", _matching(_ISO_UTC), "ISO-8601 UTC, e.g. 2026-11-23T12:00:00Z",
+        "Start time when init.position is AT_TIMESTAMP."),
+    Key("source.telemetry", "reader.type", _choice("POLLING", "EFO"), "POLLING or EFO",
+        "Polling shares 5 reads/s per shard; EFO gives this job 2 MB/s per shard of its own.", default="POLLING"),
+    Key("source.telemetry", "efo.consumer.name", _matching(_NAME), "a consumer name",
+        "EFO consumer name, required when reader.type is EFO."),
+    Key("source.telemetry", "shard.discovery.interval.s", _int(1, 3600), "an integer 1..3600",
+        "How often new shards (after resharding) are looked for.", default=10),
+
+    Key("sink.fast-laps", "delivery-stream", _matching(_NAME), "a Firehose delivery stream name",
+        "Firehose stream that receives fast-lap CSV lines (speed >= 200).", required=True),
+    Key("sink.dead-letters", "delivery-stream", _matching(_NAME), "a Firehose delivery stream name",
+        "Firehose stream that receives rejected records as JSON lines.", required=True),
+    Key("sink.alerts", "stream.arn", _matching(_STREAM_ARN), "a Kinesis stream ARN", "Kinesis stream for alerts.",
+        required=True),
+    Key("sink.window-aggregates", "table-name", _matching(_TABLE), "a DynamoDB table name",
+        "Table of window aggregates, keyed by vehicle_id and window_start.", required=True),
+    Key("sink.latest-state", "table-name", _matching(_TABLE), "a DynamoDB table name",
+        "Table of the latest reading per vehicle, keyed by vehicle_id.", required=True),
+    Key("sinks", "flush.timeout.ms", _int(100, 60000), "an integer 100..60000",
+        "Longest time an AWS sink buffers records before sending them.", default=5000),
+
+    Key("job", "watermark.out-of-orderness.ms", _int(0, 3_600_000), "an integer 0..3600000",
+        "How far behind the newest event time a record may arrive and still count; older ones are dead-lettered as late.",
+        default=5000),
+    Key("job", "source.idle-timeout.ms", _int(0, 3_600_000), "an integer 0..3600000 (0 disables)",
+        "A shard quiet this long stops holding back windows and alerts.", default=30000),
+    Key("job", "window.size.s", _int(1, 86400), "an integer 1..86400", "Tumbling window length.", default=60),
+    Key("job", "dedupe.state-ttl.s", _int(60, 7 * 86400), "an integer 60..604800",
+        "How long keyed state (dedupe keys, latest state) lives without updates.", default=600),
+    Key("job", "parallelism", _int(1, 1024), "an integer 1..1024",
+        "Operator parallelism for local runs; on MSF the application's parallelism applies."),
+
+    Key("rules", "fast-lap.min-speed", _float(0.0), "a number >= 0",
+        "Readings at or above this speed (km/h) go to the fast-laps CSV.", default=200.0),
+    Key("rules", "rate.window.s", _int(1, 3600), "an integer 1..3600",
+        "Rate-of-change look-back: a rise is measured against the minimum within this many seconds.", default=60),
+    Key("rules", "alert.cooldown.s", _int(0, 86400), "an integer 0..86400",
+        "After an alert, the same vehicle, rule and channel stay quiet for this long (event time).", default=60),
+    *(Key("rules", f"threshold.{c}", _float(), "a number",
+          f"Alert when {c} exceeds this value.", default=DEFAULT_THRESHOLDS[c]) for c in CHANNELS),
+    *(Key("rules", f"rate.{c}.rise", _float(0.0), "a number >= 0 (0 disables)",
+          f"Alert when {c} rises by more than this within rules.rate.window.s.", default=DEFAULT_RATE_RISE[c])
+      for c in TEMPERATURE_CHANNELS),
+)
+_BY_GROUP: dict[str, dict[str, Key]] = {}
+for _k in SCHEMA:
+    _BY_GROUP.setdefault(_k.group, {})[_k.name] = _k
+
+
+class Config:
+    """Validated values: config["group"]["key"] -> typed value (defaults filled in)."""
+
+    def __init__(self, values: dict[str, dict[str, Any]]):
+        self._values = values
+
+    def __getitem__(self, group: str) -> dict[str, Any]:
+        return self._values[group]
+
+    def get(self, group: str, key: str) -> Any:
+        return self._values[group][key]
+
+    def placeholders(self) -> dict[str, str]:
+        """`group.key` -> SQL literal text, for the {{...}} placeholders in sql/ files."""
+        return {f"{g}.{k}": _sql_literal(v) for g, keys in self._values.items() for k, v in keys.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _sql_literal(value: int | float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    # An approximate-numeric literal is a DOUBLE in Flink SQL; 130.0 alone would be a DECIMAL.
+    text = repr(value).upper()
+    return text if "E" in text else text + "E0"
+
+
+def parse(document: Any, source: str = "config") -> Config:
+    if not isinstance(document, list):
+        raise ConfigError(f"{source}: expected a JSON list of {{PropertyGroupId, PropertyMap}} objects")
+    raw: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(document):
+        if not isinstance(entry, dict) or not isinstance(entry.get("PropertyGroupId"), str) \
+                or not isinstance(entry.get("PropertyMap"), dict):
+            raise ConfigError(f"{source}: entry {i} must be an object with PropertyGroupId (string) "
+                              f"and PropertyMap (object)")
+        group = entry["PropertyGroupId"]
+        if group == MSF_RUN_OPTIONS_GROUP:
+            continue
+        if group not in _BY_GROUP:
+            raise ConfigError(f"{source}: unknown property group '{group}'; expected one of "
+                              f"{', '.join(sorted(_BY_GROUP))}")
+        if group in raw:
+            raise ConfigError(f"{source}: property group '{group}' appears twice")
+        raw[group] = entry["PropertyMap"]
+
+    values: dict[str, dict[str, Any]] = {}
+    for group, keys in _BY_GROUP.items():
+        given = raw.get(group, {})
+        unknown = sorted(set(given) - set(keys))
+        if unknown:
+            raise ConfigError(f"{source}: unknown key '{group}.{unknown[0]}'; keys of '{group}' are "
+                              f"{', '.join(sorted(keys))}")
+        values[group] = {}
+        for name, key in keys.items():
+            if name not in given or given[name] in (None, ""):
+                if key.required:
+                    raise ConfigError(f"{source}: missing required key '{group}.{name}' ({key.expected})")
+                values[group][name] = key.default
+                continue
+            try:
+                values[group][name] = key.parse(given[name])
+            except (TypeError, ValueError):
+                raise ConfigError(f"{source}: key '{group}.{name}' is {given[name]!r}; expected {key.expected}") \
+                    from None
+    _check_dependencies(values, source)
+    return Config(values)
+
+
+def _check_dependencies(v: dict[str, dict[str, Any]], source: str) -> None:
+    src, aws = v["source.telemetry"], v["aws"]
+    if src["init.position"] == "AT_TIMESTAMP" and not src["init.timestamp"]:
+        raise ConfigError(f"{source}: key 'source.telemetry.init.timestamp' is required when "
+                          f"init.position is AT_TIMESTAMP (ISO-8601 UTC)")
+    if src["reader.type"] == "EFO" and not src["efo.consumer.name"]:
+        raise ConfigError(f"{source}: key 'source.telemetry.efo.consumer.name' is required when reader.type is EFO")
+    if aws["credentials.provider"] == "BASIC":
+        for name in ("credentials.access-key-id", "credentials.secret-key"):
+            if not aws[name]:
+                raise ConfigError(f"{source}: key 'aws.{name}' is required when aws.credentials.provider is BASIC")
+    region = aws["region"]
+    for group in ("source.telemetry", "sink.alerts"):
+        arn_region = v[group]["stream.arn"].split(":")[3]
+        if arn_region != region:
+            raise ConfigError(f"{source}: key '{group}.stream.arn' is in region {arn_region}; "
+                              f"expected aws.region {region}")
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read configuration {path}: {e.strerror}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    return parse(document, str(path))
+
+
+def document(groups: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The MSF shape for a {group: {key: value}} dict; values become strings as MSF stores them."""
+    return [{"PropertyGroupId": g, "PropertyMap": {k: str(val) for k, val in keys.items()}}
+            for g, keys in groups.items()]
+
+
+def markdown_table() -> str:
+    rows = ["| group | key | required | default | expected | meaning |", "|---|---|---|---|---|---|"]
+    for k in SCHEMA:
+        default = "" if k.default is None else f"`{k.default}`"
+        rows.append(f"| `{k.group}` | `{k.name}` | {'yes' if k.required else 'no'} | {default} | "
+                    f"{k.expected} | {k.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--markdown"]:
+        print(markdown_table())
+    elif len(sys.argv) == 2:
+        load(sys.argv[1])
+        print(f"{sys.argv[1]}: valid")
+    else:
+        sys.exit("usage: python -m jobs.config (--markdown | CONFIG.json)")

@@ -1,0 +1,119 @@
+"""The telemetry job: Kinesis -> staging (parse, validate, enrich, dedupe) -> analytics -> sinks.
+
+Nothing happens at import. `build()` wires a TableEnvironment from a validated Config and an IO
+(AWS connectors or files) and returns the StatementSet; tests, the replay and the local run call
+it. `main()` is the entry point MSF runs (via the package's main.py): it reads the application
+properties, submits and returns; with --config it runs locally and waits.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from jobs import sql_files
+from jobs.config import MSF_PROPERTIES_PATH, Config, load
+from jobs.io import OUTPUTS, AwsIO, FileIO, sink_ddl, source_ddl
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONNECTOR_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-connectors.jar"
+
+
+class JobBuildError(RuntimeError):
+    pass
+
+
+def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = (), local: bool = True):
+    """A streaming TableEnvironment; local ones run on the MiniCluster in the gateway JVM."""
+    if local:
+        # The AWS SDK's CBOR encoding breaks moto; the gateway JVM reads JVM_ARGS at launch.
+        flags = os.environ.get("JVM_ARGS", "")
+        if "aws.cborEnabled" not in flags:
+            os.environ["JVM_ARGS"] = (flags + " -Daws.cborEnabled=false").strip()
+        os.environ.setdefault("AWS_CBOR_DISABLE", "true")
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    conf = t_env.get_config()
+    if local:
+        # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
+        conf.set("python.executable", sys.executable)
+    if parallelism:
+        conf.set("parallelism.default", str(parallelism))
+    if jars:
+        conf.set("pipeline.jars", ";".join(p.resolve().as_uri() for p in jars))
+    return t_env
+
+
+def configure(t_env, config: Config, watermark_every_record: bool = False) -> None:
+    conf = t_env.get_config()
+    conf.set("pipeline.name", "fleet-telemetry")
+    # Event times are UTC strings; windows and DATE_FORMAT must not shift them.
+    conf.set("table.local-time-zone", "UTC")
+    idle = config.get("job", "source.idle-timeout.ms")
+    if idle:
+        conf.set("table.exec.source.idle-timeout", f"{idle} ms")
+    conf.set("table.exec.state.ttl", f"{config.get('job', 'dedupe.state-ttl.s')} s")
+    if watermark_every_record:
+        # Replays read a file in a burst: a periodic watermark would make 'late' depend on
+        # timing. Advancing it with every record makes a replay reproducible.
+        conf.set("pipeline.auto-watermark-interval", "0 ms")
+
+
+def _execute(t_env, statement: str, where: str) -> None:
+    try:
+        t_env.execute_sql(statement)
+    except Exception as e:  # py4j wraps planner errors; name the file the analyst edited
+        msg = str(e).split("\n", 1)[0] if str(e) else type(e).__name__
+        raise JobBuildError(f"{where}: {msg}\n--- statement ---\n{statement}") from e
+
+
+def _columns(t_env, view: str) -> list[tuple[str, str]]:
+    schema = t_env.from_path(view)._j_table.getResolvedSchema()
+    return [(c.getName(), c.getDataType().getLogicalType().copy(True).asSerializableString())
+            for c in schema.getColumns()]
+
+
+def build(t_env, config: Config, io: AwsIO | FileIO):
+    """Declare source, business SQL and sinks on t_env; return the StatementSet to execute."""
+    from udfs import flink as flink_udfs
+
+    flink_udfs.register(t_env)
+    _execute(t_env, source_ddl(config, io.source_options()), "source telemetry_raw")
+    for name, statement in sql_files.statements(config.placeholders()):
+        _execute(t_env, statement, f"sql/{name}")
+
+    statements = t_env.create_statement_set()
+    for output in OUTPUTS:
+        columns = _columns(t_env, output.view)
+        _execute(t_env, sink_ddl(output, columns, io.sink_options(output), io.partitioned), f"sink {output.table}")
+        select = ", ".join(f"`{n}`" for n, _ in columns)
+        if output.lines and io.line_suffix:
+            select = f"line || {io.line_suffix}"
+        statements.add_insert_sql(f"INSERT INTO {output.table} SELECT {select} FROM {output.view}")
+    return statements
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the telemetry job.")
+    parser.add_argument("--config", type=Path,
+                        help="application properties JSON (local run); on MSF, "
+                             f"{MSF_PROPERTIES_PATH} is read and the driver returns after submitting")
+    parser.add_argument("--jar", type=Path, default=CONNECTOR_JAR, help="connector jar for local runs")
+    args = parser.parse_args(argv)
+
+    local = args.config is not None
+    config = load(args.config if local else MSF_PROPERTIES_PATH)
+    if local and not args.jar.is_file():
+        sys.exit(f"connector jar {args.jar} is missing: run `make jars` (Maven) first")
+    t_env = create_table_env(parallelism=config.get("job", "parallelism") if local else None,
+                             jars=(args.jar,) if local else (), local=local)
+    configure(t_env, config)
+    result = build(t_env, config, AwsIO(config)).execute()
+    if local:
+        result.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+-- One row: one rejected record as a JSON line: reason code, detail, what could be read of it
+--   (vehicle_id and event_time when known), when it was rejected, and the raw payload (cut at
+--   256 KiB so one envelope stays under Firehose's 1,000 KiB record limit).
+-- Reasons: not_json, not_object, missing_field, wrong_type, out_of_range, bad_event_time
+--   (from parsing), late (at or behind the watermark), duplicate (see 11_staging_deduped.sql).
+-- Event time: none; rejected_at is processing time (UTC).
+-- Read by: the dead-letter sink.
+CREATE TEMPORARY VIEW dead_letters AS
+SELECT JSON_OBJECT(
+  'reason' VALUE reason,
+  'detail' VALUE detail,
+  'vehicle_id' VALUE vehicle_id,
+  'event_time' VALUE event_time,
+  'rejected_at' VALUE DATE_FORMAT(CURRENT_TIMESTAMP, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+  'payload_truncated' VALUE CHAR_LENGTH(payload) > 262144,
+  'payload' VALUE SUBSTRING(payload, 1, 262144)
+  ABSENT ON NULL) AS line
+FROM (
+  SELECT
+    COALESCE(r.reason, 'late') AS reason,
+    COALESCE(r.detail, 'event_time is at or behind the watermark') AS detail,
+    r.vehicle_id AS vehicle_id,
+    r.event_time AS event_time,
+    payload
+  FROM telemetry_parsed
+  WHERE r.reason IS NOT NULL OR is_late
+  UNION ALL
+  SELECT
+    'duplicate', 'copy ' || CAST(copy_no AS STRING) || ' of this vehicle_id and event_time',
+    vehicle_id, event_time, payload
+  FROM telemetry_deduped
+  WHERE copy_no > 1
+);

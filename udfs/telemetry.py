@@ -1,0 +1,127 @@
+"""Parsing and validation of one telemetry payload: pure Python, no Flink.
+
+`parse_record(payload)` returns a flat tuple in FIELDS order. `reason` is None for a valid record;
+otherwise it is one of REASONS and `detail` says what exactly was wrong, and the value fields are
+None. The checks are the contract documented in the README's "Telemetry record" section.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+
+# Dead-letter reason codes produced here; 'late' and 'duplicate' are decided in SQL (they need
+# the watermark and keyed state).
+REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time")
+
+_WHEELS = ("front_left", "front_right", "rear_left", "rear_right")
+FLEET_ID = "__fleet__"  # reserved for the fleet-wide window row
+VEHICLE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+EVENT_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+# (output column, path in the JSON, integer?, min, max). Physical ranges: a value outside is a
+# broken sensor or a broken producer, never a fast car.
+_NUMERIC = (
+    ("speed", ("speed",), False, 0.0, 500.0),
+    ("rpm", ("rpm",), True, 0, 25000),
+    ("gear", ("gear",), True, 0, 8),
+    ("throttle", ("throttle",), False, 0.0, 1.0),
+    ("brakes", ("brakes",), False, 0.0, 1.0),
+    ("steering_angle", ("steering_angle",), False, -1.0, 1.0),
+    ("engine_temp", ("temperatures", "engine"), False, -50.0, 1500.0),
+    *((f"brake_temp_{w}", ("temperatures", "brakes", w), False, -50.0, 1500.0) for w in _WHEELS),
+    *((f"tire_temp_{w}", ("temperatures", "tires", w), False, -50.0, 1500.0) for w in _WHEELS),
+    ("fuel_consumption", ("fuel_consumption",), False, 0.0, 100.0),
+    ("lap_time", ("lap_time",), False, 1e-9, 3600.0),
+)
+# Required by the record contract but not used downstream: checked for presence and type only.
+_REQUIRED_NUMBERS = (
+    ("suspension", "ride_height"),
+    *(("suspension", "damper_settings", w) for w in _WHEELS),
+    ("pressures", "engine"),
+    *(("pressures", "brakes", w) for w in _WHEELS),
+    *(("pressures", "tires", w) for w in _WHEELS),
+)
+
+FIELDS = ("reason", "detail", "vehicle_id", "event_time", *(c[0] for c in _NUMERIC))
+INTEGER_FIELDS = frozenset(c[0] for c in _NUMERIC if c[2])
+_REJECT_PADDING = (None,) * (len(FIELDS) - 2)
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str):
+        self.reason, self.detail = reason, detail
+
+
+def _lookup(obj: dict, path: tuple[str, ...]):
+    node = obj
+    for i, part in enumerate(path):
+        if not isinstance(node, dict):
+            raise _Reject("wrong_type", f"{'.'.join(path[:i])} is not an object")
+        if part not in node:
+            raise _Reject("missing_field", f"missing field {'.'.join(path[:i + 1])}")
+        node = node[part]
+    return node
+
+
+def _number(obj: dict, path: tuple[str, ...], integer: bool):
+    value = _lookup(obj, path)
+    # bool is an int subclass in Python, but true/false is never a measurement.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Reject("wrong_type", f"{'.'.join(path)} is {type(value).__name__}, expected a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Reject("out_of_range", f"{'.'.join(path)} is {value}")
+    if integer:
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise _Reject("wrong_type", f"{'.'.join(path)} is {value!r}, expected an integer")
+            value = int(value)
+        return value
+    return float(value)
+
+
+def _validate(payload: str) -> tuple:
+    try:
+        obj = json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
+        raise _Reject("not_json", "payload is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise _Reject("not_object", f"payload is a JSON {type(obj).__name__}, expected an object")
+
+    vehicle_id = _lookup(obj, ("vehicle_id",))
+    if not isinstance(vehicle_id, str):
+        raise _Reject("wrong_type", f"vehicle_id is {type(vehicle_id).__name__}, expected a string")
+    if not VEHICLE_ID.fullmatch(vehicle_id) or vehicle_id == FLEET_ID:
+        raise _Reject("out_of_range", "vehicle_id must match [A-Za-z0-9_.:-]{1,64} and not be " + FLEET_ID)
+    event_time = _lookup(obj, ("event_time",))
+    if not isinstance(event_time, str):
+        raise _Reject("wrong_type", f"event_time is {type(event_time).__name__}, expected a string")
+    if not EVENT_TIME.fullmatch(event_time):
+        raise _Reject("bad_event_time", "event_time must look like 2026-11-23T12:00:00.250Z")
+    try:
+        # Cheaper than strptime on the hot path; the regex above fixed every offset.
+        datetime(int(event_time[0:4]), int(event_time[5:7]), int(event_time[8:10]),
+                 int(event_time[11:13]), int(event_time[14:16]), int(event_time[17:19]))
+    except ValueError:
+        raise _Reject("bad_event_time", "event_time is not a valid calendar time") from None
+
+    values = []
+    for column, path, integer, lo, hi in _NUMERIC:
+        value = _number(obj, path, integer)
+        if not lo <= value <= hi:
+            raise _Reject("out_of_range", f"{column}={value} outside {lo}..{hi}")
+        values.append(value)
+    for path in _REQUIRED_NUMBERS:
+        _number(obj, path, False)
+    return (None, None, vehicle_id, event_time, *values)
+
+
+def parse_record(payload: str | None) -> tuple:
+    """One payload -> FIELDS tuple; never raises, so one bad record cannot fail the job."""
+    if payload is None:
+        return ("not_json", "empty payload", *_REJECT_PADDING)
+    try:
+        return _validate(payload)
+    except _Reject as r:
+        return (r.reason, r.detail, *_REJECT_PADDING)
