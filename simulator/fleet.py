@@ -178,7 +178,7 @@ class _Scenario:
 
 # Scenario magnitudes per channel group. Ramps rise 2.4x+ the rule's rate within 45 s but stay
 # under the threshold; drifts rise at 0.3x the rate per window; spikes sit above the threshold.
-_RAMP_RISE = {"engine": (12, 18), "brakes": (330, 420), "tires": (25, 35)}
+_RAMP_RISE = {"engine": (12, 18), "brakes": (330, 420), "tires": (36, 44)}
 _SPIKE_LEVEL = {"engine": (132, 145), "brakes": (1010, 1150), "tires": (132, 140), "speed": (342, 355), "rpm": (17550, 18000)}
 _MARGIN = 0.97  # ramps and drifts are capped at 97 % of the threshold
 
@@ -336,13 +336,13 @@ class _Faults:
 
     def inject(self, v: _Vehicle, k: int, ms: int, payload: str):
         sim, rng, n, nxt, data = self.sim, self.rng, self.n, self.next, payload.encode()
-        hold = None
-        if n >= nxt["late"] and v.scn is None:
+        hold, free = None, v.scn is None and not v.held  # one hold at a time, so the vehicle moves on meanwhile
+        if n >= nxt["late"] and free:
             d = math.ceil(rng.uniform(2 * WATERMARK_S, 4 * WATERMARK_S) * self.cfg.hz)
             if k + d < self.cfg.ticks:
                 hold, kind, expected = d, "late", "dead_letter:late"
             nxt["late"] = self._gap("late", n)
-        elif n >= nxt["out_of_order"] and v.scn is None and self.max_ooo >= 1:
+        elif n >= nxt["out_of_order"] and free and self.max_ooo >= 1:
             d = rng.randint(1, self.max_ooo)
             if k + d < self.cfg.ticks:
                 hold, kind, expected = d, "out_of_order", "none"
