@@ -35,4 +35,4 @@ SELECT
     ORDER BY event_ts
     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS copy_no
 FROM telemetry_parsed
-WHERE r.reason IS NULL AND NOT is_late;
+WHERE r.reason IS NULL;

@@ -17,13 +17,13 @@ SELECT JSON_OBJECT(
   ABSENT ON NULL) AS line
 FROM (
   SELECT
-    COALESCE(r.reason, 'late') AS reason,
-    COALESCE(r.detail, 'event_time is at or behind the watermark') AS detail,
+    r.reason AS reason,
+    r.detail AS detail,
     r.vehicle_id AS vehicle_id,
     r.event_time AS event_time,
     payload
   FROM telemetry_parsed
-  WHERE r.reason IS NOT NULL OR is_late
+  WHERE r.reason IS NOT NULL
   UNION ALL
   SELECT
     'duplicate', 'copy ' || CAST(copy_no AS STRING) || ' of this vehicle_id and event_time',

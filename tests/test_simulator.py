@@ -23,6 +23,7 @@ from simulator import (GARBAGE_KEY, MAX_BATCH_BYTES, RATE, RULE_WINDOW_S, TEMP_C
                        read_jsonl, write_jsonl)
 from simulator.__main__ import main as cli_main
 from simulator.physics import GEAR_TOP_KMH, SHIFT_RPM, gear_rpm
+from simulator.sinks import paced
 
 # ---- a reference of the job's rules ----------------------------------------------------------------
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -370,11 +371,16 @@ class FakeKinesis(BaseHTTPRequestHandler):
         assert self.headers["X-Amz-Target"] == "Kinesis_20131202.PutRecords"
         call = len(server.calls)
         server.calls.append([(e["PartitionKey"], base64.b64decode(e["Data"])) for e in body["Records"]])
+        if server.reject(call):  # the whole request throttled, as a 400 with the error type in the body
+            return self._answer(400, {"__type": "ProvisionedThroughputExceededException", "message": "Rate exceeded"})
         results = [{"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded for shard"}
                    if server.failing(call, i, e) else {"SequenceNumber": f"{call}{i:05d}", "ShardId": "shardId-000000000000"}
                    for i, e in enumerate(body["Records"])]
-        payload = json.dumps({"FailedRecordCount": sum("ErrorCode" in r for r in results), "Records": results}).encode()
-        self.send_response(200)
+        self._answer(200, {"FailedRecordCount": sum("ErrorCode" in r for r in results), "Records": results})
+
+    def _answer(self, status, body):
+        payload = json.dumps(body).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.1")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -387,12 +393,12 @@ class FakeKinesis(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_kinesis():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKinesis)
-    server.calls = []
+    server.calls, server.reject = [], lambda call: False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     client = boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{server.server_port}", region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing",
-                          config=Config(retries={"max_attempts": 1}))
+                          config=Config(retries={"total_max_attempts": 1}))  # the producer's retries only
     yield server, client
     server.shutdown()
     server.server_close()
@@ -422,6 +428,31 @@ def test_entries_failing_every_attempt_are_reported_not_dropped(fake_kinesis):
     assert summary.sent == 20 and summary.failed == 10 and summary.throttled == 40 and summary.retried == 30
     assert {k for k, _, _ in summary.failures} == {"veh-0002"} and len(sleeps) == 3
     assert all(s <= 0.05 * 2 ** (n + 1) for n, s in enumerate(sleeps))  # exponential caps: 0.1, 0.2, 0.4
+
+
+@pytest.mark.integration
+def test_a_throttled_request_is_retried_whole(fake_kinesis):
+    server, client = fake_kinesis
+    server.reject, server.failing = (lambda call: call == 0), (lambda call, i, entry: False)
+    records = clean_records(vehicles=4, duration=10)
+    summary = KinesisProducer(client, "telemetry", sleep=lambda s: None).send(records)
+    assert server.calls == [records, records]
+    assert (summary.sent, summary.failed, summary.retried, summary.throttled, summary.requests) == (80, 0, 80, 1, 2)
+
+
+@pytest.mark.unit
+def test_paced_sending_is_steady_and_batches_do_not_linger():
+    now = [0.0]
+    clock, sleep = (lambda: now[0]), (lambda s: now.__setitem__(0, now[0] + s))
+    sent_at = []
+    for _ in paced(range(1000), 200, clock, sleep):
+        sent_at.append(now[0])
+        now[0] += 0.001  # the work of sending
+    assert all(i / 200 <= t <= i / 200 + 0.001 + 1e-9 for i, t in enumerate(sent_at))  # no drift, no bursts
+    client = FakeKinesisClient()
+    records = clean_records(vehicles=10, duration=20)
+    summary = KinesisProducer(client, "s", clock=clock, sleep=sleep).send(records, rate=100)
+    assert summary.sent == len(records) == 400 and max(len(r) for _, r in client.calls) <= 22  # ~0.2 s x 100/s
 
 
 # ---- against moto -----------------------------------------------------------------------------------
@@ -454,3 +485,17 @@ def test_every_record_arrives_in_kinesis_exactly_as_generated(moto):
     for rows in shards.values():  # per partition key, the shard keeps the send order
         for key in {k for k, _ in rows}:
             assert [r for r in rows if r[0] == key] == [r for r in records if r[0] == key]
+
+
+@pytest.mark.integration
+def test_cli_sends_to_kinesis(moto, monkeypatch, tmp_path, capsys):
+    for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(var, value)
+    client = moto.client("kinesis")
+    client.create_stream(StreamName="telemetry", ShardCount=1)
+    client.get_waiter("stream_exists").wait(StreamName="telemetry", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    assert cli_main(["--vehicles", "3", "--duration", "30", "--fault-rate", "0.05", "--stream-name", "telemetry",
+                     "--endpoint-url", moto.endpoint, "--region", moto.region, "--rate", "0"]) == 0
+    assert read_stream(client, "telemetry")["shardId-000000000000"] == list(
+        generate(FleetConfig(vehicles=3, duration=30, malformed_rate=0.05)))
+    assert "sent=" in capsys.readouterr().err

@@ -19,8 +19,8 @@ def _field_type(name: str):
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
 
 
-def _parse(payload):
-    return Row(*parse_record(payload))
+def _parse(payload, late):
+    return Row(*parse_record(payload, late))
 
 
 def register(t_env: TableEnvironment) -> None:

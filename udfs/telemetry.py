@@ -11,9 +11,10 @@ import math
 import re
 from datetime import datetime
 
-# Dead-letter reason codes produced here; 'late' and 'duplicate' are decided in SQL (they need
-# the watermark and keyed state).
-REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time")
+# Dead-letter reason codes produced here. Lateness is measured in SQL (it needs the watermark)
+# and passed in; 'duplicate' is decided in SQL (it needs keyed state).
+REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time", "late")
+LATE_DETAIL = "event_time is at or behind the watermark"
 
 _WHEELS = ("front_left", "front_right", "rear_left", "rear_right")
 FLEET_ID = "__fleet__"  # reserved for the fleet-wide window row
@@ -117,11 +118,18 @@ def _validate(payload: str) -> tuple:
     return (None, None, vehicle_id, event_time, *values)
 
 
-def parse_record(payload: str | None) -> tuple:
-    """One payload -> FIELDS tuple; never raises, so one bad record cannot fail the job."""
+def parse_record(payload: str | None, late: bool = False) -> tuple:
+    """One payload -> FIELDS tuple; never raises, so one bad record cannot fail the job.
+
+    A malformed record is rejected for what is wrong with it; a well-formed one that arrived
+    late is rejected as 'late' and keeps its vehicle_id and event_time for the dead letter.
+    """
     if payload is None:
         return ("not_json", "empty payload", *_REJECT_PADDING)
     try:
-        return _validate(payload)
+        parsed = _validate(payload)
     except _Reject as r:
         return (r.reason, r.detail, *_REJECT_PADDING)
+    if late:
+        return ("late", LATE_DETAIL, parsed[2], parsed[3], *_REJECT_PADDING[2:])
+    return parsed
