@@ -57,8 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Progress:
     """One stderr line per second while running, then the summary."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream = total, stream
+    def __init__(self, total: int):
+        self.total = total
         self.start = self.last = time.monotonic()
 
     def __call__(self, done, detail: str = "") -> None:
@@ -69,7 +69,7 @@ class Progress:
 
     def _line(self, done, detail, now) -> None:
         rate = done / max(now - self.start, 1e-9)
-        print(f"[simulator] {done}/~{self.total} records  {rate:,.0f} rec/s  {detail}", file=self.stream, flush=True)
+        print(f"[simulator] {done}/~{self.total} records  {rate:,.0f} rec/s  {detail}", file=sys.stderr, flush=True)
 
     def finish(self, done, detail: str = "") -> None:
         self._line(done, detail, time.monotonic())

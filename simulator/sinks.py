@@ -79,7 +79,8 @@ class KinesisProducer:
     `client` is a boto3 Kinesis client; give `stream_name` or `stream_arn`. Failed entries of a
     batch are resent (exponential backoff with full jitter, at most `max_attempts` tries each)
     before the next batch goes out, so a record is never overtaken by much. Records over 1 MiB
-    are reported as failed without being sent.
+    are reported as failed without being sent. The client's own retries (botocore retries
+    throttled requests by default) happen beneath this and are not counted.
     """
 
     def __init__(self, client, stream_name: str | None = None, stream_arn: str | None = None, *,
