@@ -1,0 +1,36 @@
+# Two commands for a newcomer (see README): `make run` and `make test`.
+# Each installs what it needs the first time and is quick the second time.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JAR    := build/lib/telemetry-connectors.jar
+ARGS   ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test replay jars venv clean
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The real Flink AWS connectors, shaded into one jar (connectors/pom.xml). Not fatal when Maven
+# cannot fetch them: the run and the tests say what that leaves out.
+jars:
+	@if [ ! -f $(JAR) ] || [ connectors/pom.xml -nt $(JAR) ]; then \
+	  mvn -q -B -f connectors/pom.xml package > build-jars.log 2>&1 \
+	    && echo "connector jar built: $(JAR)" \
+	    || { echo "WARNING: connector jar not built (see build-jars.log):"; grep -m1 -o 'Could not find artifact [^ ]*' build-jars.log || tail -3 build-jars.log; }; \
+	fi
+
+run: venv jars
+	$(PY) -m jobs.local_run $(ARGS)
+
+test: venv jars
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf build out build-jars.log

@@ -1,0 +1,91 @@
+"""The analysts' SQL files and the connector declarations, without running Flink."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from jobs import sql_files
+from jobs.config import document, parse
+from jobs.io import OUTPUTS, AwsIO, FileIO, sink_ddl, source_ddl
+from tests.test_config import minimal
+
+pytestmark = pytest.mark.unit
+
+
+def test_files_are_layered_and_have_headers():
+    names = [p.name for p in sorted(sql_files.SQL_DIR.glob("*.sql"))]
+    assert names and all(re.fullmatch(r"[1-9]\d_(staging|analytics)_[a-z_]+\.sql", n) for n in names)
+    for path in sql_files.SQL_DIR.glob("*.sql"):
+        header = path.read_text().split("CREATE", 1)[0]
+        for part in ("One row:", "Event time:", "Read by:"):
+            assert part in header, f"{path.name} header lacks '{part}'"
+
+
+def test_no_connector_options_in_business_sql():
+    for path in sql_files.SQL_DIR.glob("*.sql"):
+        text = path.read_text().lower()
+        assert "'connector'" not in text and "create table" not in text.replace("temporary view", ""), path.name
+
+
+def test_every_placeholder_is_a_config_key():
+    values = parse(document(minimal())).placeholders()
+    statements = sql_files.statements(values)
+    assert all("{{" not in s for _, s in statements)
+    assert any("INTERVAL '60' SECOND" in s for _, s in statements)
+
+
+def test_unknown_placeholder_names_file_and_key(tmp_path):
+    (tmp_path / "10_staging_x.sql").write_text("SELECT {{rules.threshold.engin}};\n")
+    with pytest.raises(sql_files.SqlFileError, match=r"10_staging_x.sql: unknown placeholder \{\{rules.threshold.engin\}\}"):
+        sql_files.statements({"rules.threshold.engine": "1.0E0"}, tmp_path)
+
+
+def test_statement_split_keeps_comments_out_and_strings_in(tmp_path):
+    (tmp_path / "10_a.sql").write_text("-- header; with a semicolon\nSELECT '--not a comment';\n\nSELECT 2;")
+    assert [s for _, s in sql_files.statements({}, tmp_path)] == ["SELECT '--not a comment'", "SELECT 2"]
+
+
+def test_aws_connector_options_come_from_config():
+    config = parse(document(minimal(**{"aws/endpoint": "http://127.0.0.1:5000",
+                                       "aws/credentials.provider": "BASIC",
+                                       "aws/credentials.access-key-id": "testing",
+                                       "aws/credentials.secret-key": "testing",
+                                       "source.telemetry/init.position": "TRIM_HORIZON",
+                                       "sinks/flush.timeout.ms": "1000"})))
+    io = AwsIO(config)
+    aws = {"aws.region": "eu-west-1", "aws.endpoint": "http://127.0.0.1:5000",
+           "aws.credentials.provider": "BASIC", "aws.credentials.basic.accesskeyid": "testing",
+           "aws.credentials.basic.secretkey": "testing"}
+    assert io.source_options() == {
+        "connector": "kinesis", "stream.arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/telemetry",
+        **aws, "format": "raw", "source.init.position": "TRIM_HORIZON",
+        "source.shard.discovery.interval": "10 s", "source.reader.type": "POLLING"}
+    sinks = {o.view: io.sink_options(o) for o in OUTPUTS}
+    common = {**aws, "sink.flush-buffer.timeout": "1000", "sink.http-client.protocol.version": "HTTP1_1"}
+    assert sinks["fast_laps"] == {"connector": "firehose", "delivery-stream": "fast-laps", "format": "raw", **common}
+    assert sinks["dead_letters"] == {"connector": "firehose", "delivery-stream": "dead-letters", "format": "raw", **common}
+    assert sinks["alerts"] == {"connector": "kinesis", "format": "json", **common,
+                               "stream.arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/alerts"}
+    assert sinks["window_aggregates"] == {"connector": "dynamodb", "table-name": "window-aggregates", **common}
+    assert sinks["latest_state"] == {"connector": "dynamodb", "table-name": "latest-state", **common}
+
+
+def test_on_aws_no_endpoint_credentials_or_http1():
+    io = AwsIO(parse(document(minimal())))
+    opts = io.sink_options(OUTPUTS[0])
+    assert not any(k.startswith("aws.credentials") or k == "aws.endpoint" for k in opts)
+    assert "sink.http-client.protocol.version" not in opts
+
+
+def test_ddl_rendering():
+    config = parse(document(minimal(**{"job/watermark.out-of-orderness.ms": "2500"})))
+    ddl = source_ddl(config, FileIO("in.jsonl", "out").source_options())
+    assert "WATERMARK FOR event_ts AS event_ts - INTERVAL '2.500' SECOND" in ddl
+    window_output = next(o for o in OUTPUTS if o.view == "window_aggregates")
+    ddl = sink_ddl(window_output, [("vehicle_id", "VARCHAR(2147483647)"), ("window_start", "VARCHAR(2147483647)"),
+                                   ("record_count", "BIGINT")], {"connector": "dynamodb"}, partitioned=True)
+    assert "`vehicle_id` VARCHAR(2147483647) NOT NULL" in ddl
+    assert "PRIMARY KEY (vehicle_id, window_start) NOT ENFORCED" in ddl
+    assert "PARTITIONED BY (vehicle_id, window_start)" in ddl
+    assert "'connector' = 'dynamodb'" in ddl
