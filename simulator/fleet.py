@@ -209,7 +209,11 @@ class Simulation:
         per_tick = (cfg.ramp_rate + cfg.spike_rate + cfg.drift_rate + cfg.silence_rate) / 3600 / cfg.hz
         v.next_scn = (k + round(after_s * cfg.hz) + math.ceil(rng.expovariate(per_tick))) if per_tick > 0 else math.inf
 
-    def _start_scenario(self, v: _Vehicle, k: int, rng: random.Random, t_ms) -> None:
+    def _ms(self, v: _Vehicle, k: int) -> int:
+        """Event time (epoch ms) of vehicle v's sample at tick k."""
+        return self._start_ms + round(k * 1000 / self.config.hz) + v.offset_ms
+
+    def _start_scenario(self, v: _Vehicle, k: int, rng: random.Random) -> None:
         cfg, hz = self.config, self.config.hz
         kind = rng.choices(("ramp", "drift", "spike", "silence"),
                            (cfg.ramp_rate, cfg.drift_rate, cfg.spike_rate, cfg.silence_rate))[0]
@@ -217,8 +221,8 @@ class Simulation:
             return self._schedule(v, k, rng)
         window = round(RULE_WINDOW_S * hz)
         if kind == "silence":
-            scn = _Scenario(kind, None, k, k + max(1, round(rng.uniform(10, 60) * hz)), 0)
-            scn.k_end = scn.kp
+            end = k + max(1, round(rng.uniform(10, 60) * hz))
+            scn = _Scenario(kind, None, k, end, end)
         else:
             group = rng.choice(("engine", "brakes", "tires", "speed", "rpm") if kind == "spike" else ("engine", "brakes", "tires"))
             channel = group if group in ("speed", "rpm") else (
@@ -239,17 +243,20 @@ class Simulation:
             v.next_scn = math.inf
             return
         v.scn = scn
-        span = lambda a, b: (t_ms(v, a), t_ms(v, b))  # noqa: E731
+
+        def note(last: int, expected: str) -> None:  # the entry spans ticks k..last
+            self._note(kind, v.vid, scn.channel, self._ms(v, k), self._ms(v, last), expected)
+
         if kind == "silence":
-            self._note(kind, v.vid, None, *span(k, scn.kp - 1), "none")
+            note(scn.kp - 1, "none")
         elif kind == "drift":
-            self._note(kind, v.vid, scn.channel, *span(k, scn.k_end - 1), "no_alert")
+            note(scn.k_end - 1, "no_alert")
         elif kind == "ramp":  # the rule can fire until its window no longer reaches back before the ramp
-            self._note(kind, v.vid, scn.channel, *span(k, scn.kp + window), "alert:rate_of_change")
+            note(scn.kp + window, "alert:rate_of_change")
         else:
-            self._note(kind, v.vid, scn.channel, *span(k, scn.kp - 1), "alert:threshold")
+            note(scn.kp - 1, "alert:threshold")
             if scn.channel.startswith("temperatures."):  # a jump that big is also a fast rise
-                self._note(kind, v.vid, scn.channel, *span(k, scn.kp - 1 + window), "alert:rate_of_change")
+                note(scn.kp - 1 + window, "alert:rate_of_change")
 
     # -- the generator ---------------------------------------------------------------------------
     def _run(self) -> Iterator[tuple[str, bytes]]:
@@ -260,8 +267,8 @@ class Simulation:
         scn_rng, faults = random.Random(f"{cfg.seed}:scenarios"), _Faults(cfg, self)
         for v in fleet:
             self._schedule(v, 0, scn_rng)
-        start_ms, hz, n_ticks = parse_event_time(cfg.start), cfg.hz, cfg.ticks
-        t_ms = lambda v, k: start_ms + round(k * 1000 / hz) + v.offset_ms  # noqa: E731
+        self._start_ms = start_ms = parse_event_time(cfg.start)
+        hz, n_ticks = cfg.hz, cfg.ticks
         clock, soon = _Clock(), faults.soonest
         self._index = 0
         for k in range(n_ticks):
@@ -270,7 +277,7 @@ class Simulation:
                 tk, t = v.step()
                 scn = v.scn
                 if scn is None and k >= v.next_scn:
-                    self._start_scenario(v, k, scn_rng, t_ms)
+                    self._start_scenario(v, k, scn_rng)
                     scn = v.scn
                 motion = tk.motion
                 if scn is not None:
@@ -376,7 +383,7 @@ class _Faults:
 # (path, replacement) pools for the structurally valid but rejected records
 _WRONG_TYPE = (("speed", lambda x: f"{x}"), ("rpm", lambda x: x + 0.5), ("gear", lambda x: True),
                ("throttle", lambda x: str(x)), ("temperatures.engine", lambda x: f"{x}"),
-               ("pressures.brakes.front_left", lambda x: x + 0.5), ("suspension", lambda x: [x]),
+               ("pressures.brakes.front_left", lambda x: str(x)), ("suspension", lambda x: [x]),
                ("lap_time", lambda x: False), ("vehicle_id", lambda x: 1234), ("temperatures.brakes", lambda x: list(x.values())))
 _OUT_OF_RANGE = (("speed", 512.0), ("speed", -4.0), ("rpm", 26000), ("gear", 9), ("gear", -1), ("throttle", 1.4),
                  ("brakes", -0.1), ("steering_angle", 1.3), ("temperatures.engine", 1600.0),

@@ -91,27 +91,27 @@ class KinesisProducer:
         self.client = client
         self.target = {"StreamARN": stream_arn} if stream_arn else {"StreamName": stream_name}
         self.max_attempts, self.backoff_s, self.max_backoff_s = max_attempts, backoff_s, max_backoff_s
-        self.linger_s = linger_s  # at a paced rate, do not sit on a part-filled batch for longer
+        self.linger_s = linger_s
         self.rng, self.sleep, self.clock = rng or random.Random(), sleep, clock
 
     def send(self, records: Iterable[Record], rate: float = 0.0,
              progress: Callable[[SendSummary], None] | None = None) -> SendSummary:
         summary = SendSummary()
-        batch, size, first = [], 0, 0.0
+        # at a paced rate, a batch holds at most linger_s worth of records, so none waits longer
+        limit = MAX_BATCH_RECORDS if rate <= 0 else max(1, min(MAX_BATCH_RECORDS, int(rate * self.linger_s)))
+        batch, size = [], 0
         for key, data in paced(records, rate, self.clock, self.sleep):
             n = len(data) + len(key.encode())
             if n > MAX_RECORD_BYTES:
                 summary.failed += 1
                 summary.failures.append((key, "RecordTooLarge", f"{n} bytes > {MAX_RECORD_BYTES}"))
                 continue
-            if len(batch) == MAX_BATCH_RECORDS or size + n > MAX_BATCH_BYTES:
+            if size + n > MAX_BATCH_BYTES:
                 self._put(batch, summary, progress)
                 batch, size = [], 0
-            if not batch:
-                first = self.clock()
             batch.append({"Data": data, "PartitionKey": key})
             size += n
-            if rate > 0 and self.clock() - first >= self.linger_s:
+            if len(batch) == limit:
                 self._put(batch, summary, progress)
                 batch, size = [], 0
         if batch:
