@@ -85,9 +85,12 @@ class FleetConfig:
     def __post_init__(self):
         if self.vehicles < 1 or not 0 < self.hz <= 100:
             raise ValueError("need vehicles >= 1 and 0 < hz <= 100")
-        if any(not 0 <= r <= 1 for r in (self.malformed_rate, self.duplicate_rate, self.out_of_order_rate, self.late_rate)):
+        if any(not 0 <= r <= 1 for r in self.record_fault_rates()):
             raise ValueError("per-record fault rates are probabilities in [0, 1]")
         parse_event_time(self.start)
+
+    def record_fault_rates(self) -> tuple[float, float, float, float]:
+        return self.malformed_rate, self.duplicate_rate, self.out_of_order_rate, self.late_rate
 
     @property
     def ticks(self) -> int:
@@ -133,7 +136,7 @@ class _Vehicle:
         self.laps, self.lap = laps, rng.choice(laps)
         self.pos = rng.randrange(len(self.lap.ticks))  # cars are spread around the track
         self.tail = self._tail(self.lap)
-        self.bias = [rng.uniform(-3, 3)] + [rng.uniform(-25, 25) for _ in range(4)] + [rng.uniform(-2, 2) for _ in range(4)]
+        self.bias = [rng.uniform(-w, w) for w in (3,) + (25,) * 4 + (2,) * 4]  # this car's own running temperatures
         self.alpha = [1.0 - math.exp(-1.0 / (cfg.hz * tau)) for tau in _TAU_S]
         ticks = self.lap.ticks
         # start at the lap-average equilibrium so the first minute has no warm-up ramp
@@ -176,10 +179,11 @@ class _Scenario:
         return min(value + self.level * max(0.0, frac), self.cap)
 
 
-# Scenario magnitudes per channel group. Ramps rise 2.4x+ the rule's rate within 45 s but stay
+# Scenario magnitudes per channel group. Ramps rise over 2x the rule's rate within 45 s but stay
 # under the threshold; drifts rise at 0.3x the rate per window; spikes sit above the threshold.
 _RAMP_RISE = {"engine": (12, 18), "brakes": (330, 420), "tires": (36, 44)}
-_SPIKE_LEVEL = {"engine": (132, 145), "brakes": (1010, 1150), "tires": (132, 140), "speed": (342, 355), "rpm": (17550, 18000)}
+_SPIKE_LEVEL = {"engine": (132, 145), "brakes": (1010, 1150), "tires": (132, 140), "speed": (342, 355),
+                "rpm": (17550, 18000)}
 _MARGIN = 0.97  # ramps and drifts are capped at 97 % of the threshold
 
 
@@ -224,7 +228,7 @@ class Simulation:
             end = k + max(1, round(rng.uniform(10, 60) * hz))
             scn = _Scenario(kind, None, k, end, end)
         else:
-            group = rng.choice(("engine", "brakes", "tires", "speed", "rpm") if kind == "spike" else ("engine", "brakes", "tires"))
+            group = rng.choice(tuple(_SPIKE_LEVEL) if kind == "spike" else tuple(RATE))
             channel = group if group in ("speed", "rpm") else (
                 "temperatures.engine" if group == "engine" else f"temperatures.{group}.{rng.choice(CORNERS)}")
             if kind == "spike":
@@ -286,10 +290,11 @@ class Simulation:
                         self._schedule(v, k, scn_rng, RULE_WINDOW_S)  # keep rule windows of scenarios apart
                     elif scn.kind == "silence":
                         continue
-                    elif scn.channel == "speed":
-                        motion = render_motion(scn.apply(k, tk.speed), tk.rpm, tk.gear, tk.throttle, tk.brakes, tk.steering)
-                    elif scn.channel == "rpm":
-                        motion = render_motion(tk.speed, round(scn.apply(k, tk.rpm)), tk.gear, tk.throttle, tk.brakes, tk.steering)
+                    elif scn.channel in ("speed", "rpm"):  # a sensor glitch: the other readings stay put
+                        m = {"speed": tk.speed, "rpm": tk.rpm}
+                        m[scn.channel] = scn.apply(k, m[scn.channel])
+                        motion = render_motion(m["speed"], round(m["rpm"]), tk.gear, tk.throttle, tk.brakes,
+                                               tk.steering)
                     else:
                         j = TEMP_CHANNELS.index(scn.channel)
                         t[j] = scn.apply(k, t[j])
@@ -322,7 +327,7 @@ class _Faults:
     def __init__(self, cfg: FleetConfig, sim: Simulation):
         self.cfg, self.sim = cfg, sim
         self.rng = random.Random(f"{cfg.seed}:faults")
-        self.rates = dict(zip(self.KINDS, (cfg.malformed_rate, cfg.duplicate_rate, cfg.out_of_order_rate, cfg.late_rate)))
+        self.rates = dict(zip(self.KINDS, cfg.record_fault_rates()))
         self.n = 0  # valid records so far
         self.next = {kind: self._gap(kind) for kind in self.KINDS}
         self.held: list = []  # heap of (release tick, seq, vehicle, key, data, manifest entry)
@@ -367,8 +372,8 @@ class _Faults:
         if n >= nxt["malformed"]:
             # 1 ms after the valid record: a distinct (vehicle_id, event_time), so no reading of it is a duplicate
             data, reason, detail, channel = _malform(rng, payload, ms + 1)
-            yield from sim._emit(partition_key(data), data,
-                                 sim._note("malformed", v.vid, channel, ms + 1, ms + 1, f"dead_letter:{reason}", detail=detail))
+            entry = sim._note("malformed", v.vid, channel, ms + 1, ms + 1, f"dead_letter:{reason}", detail=detail)
+            yield from sim._emit(partition_key(data), data, entry)
             nxt["malformed"] = self._gap("malformed", n)
 
     def release(self, k: int):
@@ -384,7 +389,8 @@ class _Faults:
 _WRONG_TYPE = (("speed", lambda x: f"{x}"), ("rpm", lambda x: x + 0.5), ("gear", lambda x: True),
                ("throttle", lambda x: str(x)), ("temperatures.engine", lambda x: f"{x}"),
                ("pressures.brakes.front_left", lambda x: str(x)), ("suspension", lambda x: [x]),
-               ("lap_time", lambda x: False), ("vehicle_id", lambda x: 1234), ("temperatures.brakes", lambda x: list(x.values())))
+               ("lap_time", lambda x: False), ("vehicle_id", lambda x: 1234),
+               ("temperatures.brakes", lambda x: list(x.values())))
 _OUT_OF_RANGE = (("speed", 512.0), ("speed", -4.0), ("rpm", 26000), ("gear", 9), ("gear", -1), ("throttle", 1.4),
                  ("brakes", -0.1), ("steering_angle", 1.3), ("temperatures.engine", 1600.0),
                  ("temperatures.tires.rear_left", -60.0), ("fuel_consumption", 150.0), ("lap_time", 0.0),
@@ -420,10 +426,12 @@ def _malform(rng: random.Random, payload: str, ms: int) -> tuple[bytes, str, str
         body = bytes(rng.choice(_NOT_NEWLINE) for _ in range(rng.randrange(8, 200)))
         return bytes([rng.randrange(0x80, 0xC0)]) + body, "not_json", kind, None
     if kind == "text":  # the classic mistakes: a Python repr, or key=value pairs
-        text = repr(record) if rng.random() < 0.5 else " ".join(f"{k}={record[k]}" for k in ("vehicle_id", "speed", "rpm"))
+        pairs = " ".join(f"{k}={record[k]}" for k in ("vehicle_id", "speed", "rpm"))
+        text = repr(record) if rng.random() < 0.5 else pairs
         return text.encode(), "not_json", kind, None
     if kind == "not_object":
-        return json.dumps(rng.choice(([record], record["vehicle_id"], record["speed"], None))).encode(), kind, kind, None
+        other = rng.choice(([record], record["vehicle_id"], record["speed"], None))
+        return json.dumps(other).encode(), kind, kind, None
     if kind == "missing_field":
         path = rng.choice(_REQUIRED)
         parent, leaf = _parent(record, path)

@@ -88,6 +88,8 @@ class KinesisProducer:
                  linger_s: float = 0.2, rng: random.Random | None = None, sleep=time.sleep, clock=time.monotonic):
         if (stream_name is None) == (stream_arn is None):
             raise ValueError("give exactly one of stream_name or stream_arn")
+        if max_attempts < 1:
+            raise ValueError("max_attempts counts the first try too: at least 1")
         self.client = client
         self.target = {"StreamARN": stream_arn} if stream_arn else {"StreamName": stream_name}
         self.max_attempts, self.backoff_s, self.max_backoff_s = max_attempts, backoff_s, max_backoff_s
@@ -127,7 +129,7 @@ class KinesisProducer:
             try:
                 response = self.client.put_records(Records=entries, **self.target)
             except Exception as e:  # botocore ClientError; anything else is not ours to retry
-                code = getattr(e, "response", {}).get("Error", {}).get("Code")
+                code = (getattr(e, "response", None) or {}).get("Error", {}).get("Code")
                 if code not in _RETRYABLE_REQUEST_ERRORS:
                     raise
                 summary.throttled += code == THROTTLED

@@ -386,8 +386,8 @@ class FakeKinesis(BaseHTTPRequestHandler):
         server.calls.append([(e["PartitionKey"], base64.b64decode(e["Data"])) for e in body["Records"]])
         if server.reject(call):  # the whole request throttled, as a 400 with the error type in the body
             return self._answer(400, {"__type": "ProvisionedThroughputExceededException", "message": "Rate exceeded"})
-        results = [{"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded for shard"}
-                   if server.failing(call, i, e) else {"SequenceNumber": f"{call}{i:05d}", "ShardId": "shardId-000000000000"}
+        throttled = {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "Rate exceeded for shard"}
+        results = [throttled if server.failing(call, i, e) else {"SequenceNumber": f"{call}{i:05d}", "ShardId": "s-0"}
                    for i, e in enumerate(body["Records"])]
         self._answer(200, {"FailedRecordCount": sum("ErrorCode" in r for r in results), "Records": results})
 
