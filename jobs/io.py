@@ -33,13 +33,16 @@ OUTPUTS = (
     Output("alerts", partition_by=("vehicle_id",)),
 )
 
+# The record arrives as bytes: decoding here (invalid UTF-8 becomes U+FFFD) lets binary garbage
+# reach the parser and the dead letters as text instead of failing the Python worker.
 # Event time comes from the payload itself. A missing or unparseable event_time becomes the
 # epoch, so the row still flows (and is dead-lettered by staging) instead of failing the
 # watermark assigner, and it never moves the watermark forward.
 _SOURCE_COLUMNS = """
-  payload STRING,
+  data BYTES,
+  payload AS DECODE(data, 'UTF-8'),
   event_ts AS COALESCE(
-    TO_TIMESTAMP(JSON_VALUE(payload, '$.event_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
+    TO_TIMESTAMP(JSON_VALUE(DECODE(data, 'UTF-8'), '$.event_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     TIMESTAMP '1970-01-01 00:00:00.000'),
   WATERMARK FOR event_ts AS event_ts - INTERVAL '{delay}' SECOND"""
 

@@ -82,7 +82,8 @@ def _alert_id(vehicle, rule, channel, seconds):
 def replay(tmp_path_factory):
     folder = tmp_path_factory.mktemp("replay")
     source = folder / "input.jsonl"
-    source.write_text("\n".join(fixture_lines()) + "\n")
+    # Binary garbage (invalid UTF-8) must become a dead letter, not a failed Python worker.
+    source.write_bytes(b"\xb5\xff\xfe garbage\n" + "\n".join(fixture_lines()).encode() + b"\n")
     summary = run(source, folder / "out", replay_config())
     return folder / "out", summary
 
@@ -93,9 +94,9 @@ def _jsonl(path):
 
 def test_counts_reconcile(replay):
     out, summary = replay
-    assert summary["records_read"] == 19 + 8
+    assert summary["records_read"] == 19 + 9
     assert summary["valid"] == 19
-    assert summary["rejected"] == 8
+    assert summary["rejected"] == 9
     assert summary["reconciled"] is True
 
 
@@ -103,10 +104,11 @@ def test_each_dead_letter_reason_once(replay):
     out, _ = replay
     letters = _jsonl(out / "dead_letters.jsonl")
     assert sorted(d["reason"] for d in letters) == sorted(
-        ["not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
+        ["not_json", "not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
          "duplicate", "late"])
     by_reason = {d["reason"]: d for d in letters}
-    assert by_reason["not_json"]["payload"] == "this is not json"
+    assert sorted(d["payload"] for d in letters if d["reason"] == "not_json") == [
+        "this is not json", "\ufffd\ufffd\ufffd garbage"]
     assert by_reason["duplicate"]["vehicle_id"] == "dup"
     assert by_reason["duplicate"]["event_time"] == ts(12.0)
     assert by_reason["late"]["vehicle_id"] == "late"
