@@ -1,0 +1,40 @@
+# Example: terraform plan -var-file=environments/example.tfvars
+region      = "eu-west-1"
+name_prefix = "demo-"
+
+telemetry_stream_capacity = { mode = "PROVISIONED", shard_count = 2 }
+alert_stream_capacity     = { mode = "ON_DEMAND" }
+stream_retention_hours    = 48
+
+# Uncomment to read with enhanced fan-out (reader.type EFO) instead of polling.
+# efo_consumer_name = "telemetry-job"
+
+firehose_buffering   = { size_mb = 64, interval_s = 120 }
+firehose_compression = "GZIP"
+
+code_object_key   = "telemetry-job.zip"
+start_application = false
+parallelism       = 2
+
+# Job properties beyond the ones Terraform derives (groups/keys of jobs/config.py SCHEMA).
+property_overrides = {
+  "rules" = {
+    "threshold.engine"   = "125"
+    "alert.cooldown.s"   = "120"
+    "fast-lap.min-speed" = "210"
+  }
+  "job" = {
+    "window.size.s" = "60"
+  }
+  "sinks" = {
+    "flush.timeout.ms" = "2000"
+  }
+}
+
+alert_email_addresses = ["race-engineers@example.com"]
+alert_sms_numbers     = []
+
+alarm_thresholds = { source_lag_ms = 30000, alerts_per_5_minutes = 300 }
+
+enable_iot       = true
+iot_topic_filter = "vehicles/+/telemetry"

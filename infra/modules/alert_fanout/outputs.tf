@@ -1,0 +1,14 @@
+output "topic_arn" {
+  description = "Alert topic ARN."
+  value       = aws_sns_topic.this.arn
+}
+
+output "pipe_arn" {
+  description = "Pipe ARN."
+  value       = aws_pipes_pipe.this.arn
+}
+
+output "pipe_role_arn" {
+  description = "ARN of the pipe's role."
+  value       = aws_iam_role.pipe.arn
+}

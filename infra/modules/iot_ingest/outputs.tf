@@ -1,0 +1,9 @@
+output "rule_arn" {
+  description = "Topic rule ARN."
+  value       = aws_iot_topic_rule.this.arn
+}
+
+output "role_arn" {
+  description = "ARN of the rule's role."
+  value       = aws_iam_role.this.arn
+}
