@@ -1,0 +1,29 @@
+"""README command 1 stays true: the local run finishes, reconciles and leaves nothing running."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from jobs import local_run
+
+pytestmark = pytest.mark.integration
+
+
+def _moto_pids() -> set[str]:
+    out = subprocess.run(["pgrep", "-f", "moto.server -H 127.0.0.1"], capture_output=True, text=True).stdout
+    return set(out.split())
+
+
+def test_local_run_end_to_end(capsys):
+    before = _moto_pids()
+    status = local_run.main(["--vehicles", "2", "--duration", "30", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "sent to Kinesis: sent=" in out and "failed=0" in out
+    assert "reconciliation: read" in out and "-> OK" in out
+    if not local_run.CONNECTOR_JAR.is_file():
+        summary = json.loads((local_run.OUT_DIR / "replay" / "summary.json").read_text())
+        assert summary["reconciled"] and summary["records_read"] == summary["valid"] + summary["rejected"] > 0
+    assert _moto_pids() <= before          # the run's own moto server is gone
