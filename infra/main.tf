@@ -58,7 +58,6 @@ module "processed_bucket" {
 
   name                  = local.names.processed_bucket
   kms_key_arn           = module.kms.key_arn
-  lifecycle_prefix      = var.fast_laps_prefix
   transition_to_ia_days = var.processed_transition_days
   expiration_days       = var.processed_expiration_days
 }
@@ -68,7 +67,6 @@ module "dead_letter_bucket" {
 
   name             = local.names.dead_letter_bucket
   kms_key_arn      = module.kms.key_arn
-  lifecycle_prefix = ""
   expiration_days  = var.dead_letter_expiration_days
 }
 

@@ -43,38 +43,33 @@ resource "aws_s3_bucket_versioning" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
+  # One rule for the whole bucket (delivery errors age out with the data). Kept static: one
+  # rule with optional actions, not a dynamic list of rules.
   rule {
-    id     = "abort-incomplete-uploads-and-old-versions"
+    id     = "housekeeping"
     status = "Enabled"
     filter {}
+
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
     }
+
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
-  }
 
-  dynamic "rule" {
-    for_each = var.transition_to_ia_days != null || var.expiration_days != null ? [1] : []
-    content {
-      id     = "age-out-data"
-      status = "Enabled"
-      filter {
-        prefix = var.lifecycle_prefix
+    dynamic "transition" {
+      for_each = var.transition_to_ia_days != null ? [var.transition_to_ia_days] : []
+      content {
+        days          = transition.value
+        storage_class = "STANDARD_IA"
       }
-      dynamic "transition" {
-        for_each = var.transition_to_ia_days != null ? [var.transition_to_ia_days] : []
-        content {
-          days          = transition.value
-          storage_class = "STANDARD_IA"
-        }
-      }
-      dynamic "expiration" {
-        for_each = var.expiration_days != null ? [var.expiration_days] : []
-        content {
-          days = expiration.value
-        }
+    }
+
+    dynamic "expiration" {
+      for_each = var.expiration_days != null ? [var.expiration_days] : []
+      content {
+        days = expiration.value
       }
     }
   }

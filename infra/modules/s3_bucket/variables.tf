@@ -12,12 +12,6 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "lifecycle_prefix" {
-  description = "Key prefix the transition/expiration rule applies to (\"\" = whole bucket)."
-  type        = string
-  default     = ""
-}
-
 variable "transition_to_ia_days" {
   description = "Days until objects move to STANDARD_IA; null = no transition."
   type        = number
