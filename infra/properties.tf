@@ -39,16 +39,14 @@ locals {
     }
   }
 
-  # Overrides (e.g. rules.*) first, so Terraform's own keys win on a clash (the variable's
-  # validation already refuses those keys).
+  # null values (efo.consumer.name when polling) are dropped, not rendered as "".
+  job_properties_set = { for group, props in local.job_properties : group => { for k, v in props : k => v if v != null } }
+
+  # Overrides (e.g. rules.*) go under Terraform's own keys, so those win on a clash (the
+  # variable's validation already refuses them).
   application_properties = merge(
-    {
-      for group in distinct(concat(keys(var.property_overrides), keys(local.job_properties))) :
-      group => {
-        for k, v in merge(lookup(var.property_overrides, group, {}), lookup(local.job_properties, group, {})) :
-        k => v if v != null
-      }
-    },
+    { for group, props in var.property_overrides : group => props if !contains(keys(local.job_properties_set), group) },
+    { for group, props in local.job_properties_set : group => merge(lookup(var.property_overrides, group, {}), props) },
     local.run_options,
   )
 }

@@ -259,7 +259,8 @@ def test_run_options_group():
 def test_application_renders_property_groups_from_the_one_map():
     locals_ = root_locals()
     merged = locals_["application_properties"]
-    assert "local.job_properties" in merged and "var.property_overrides" in merged \
+    assert "local.job_properties" in locals_["job_properties_set"] and "v != null" in locals_["job_properties_set"]
+    assert "local.job_properties_set" in merged and "var.property_overrides" in merged \
         and "local.run_options" in merged
     assert root_modules()["flink_app"]["property_groups"] == "${local.application_properties}"
 
