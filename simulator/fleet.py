@@ -126,7 +126,7 @@ def _render(head, ts, motion, ride, damper, t, pressures, p, tail) -> str:
 
 class _Vehicle:
     __slots__ = ("vid", "head", "offset_ms", "rng", "laps", "lap", "pos", "tail", "temps", "bias", "alpha",
-                 "cold", "damper", "scn", "next_scn", "held", "noise", "nidx")
+                 "cold", "damper", "scn", "next_scn", "next_kind", "held", "noise", "nidx")
 
     def __init__(self, i: int, n: int, cfg: FleetConfig, laps: list, noise: tuple):
         self.vid = f"veh-{i + 1:04d}"
@@ -145,7 +145,7 @@ class _Vehicle:
         self.cold = rng.uniform(1.42, 1.50) / 293.15  # cold tire pressure per kelvin (set at 20 °C)
         self.noise, self.nidx = noise, rng.randrange(len(noise))
         self.damper = ("{" + ", ".join(f'"{c}": {rng.uniform(3, 12):.1f}' for c in CORNERS) + "}")
-        self.scn, self.next_scn, self.held = None, 0, 0
+        self.scn, self.next_scn, self.next_kind, self.held = None, 0, None, 0
 
     def _tail(self, lap) -> str:
         return f'"fuel_consumption": {lap.fuel * self.rng.uniform(0.97, 1.03):.2f}, "lap_time": {lap.lap_time:.3f}}}'
@@ -213,7 +213,12 @@ class Simulation:
     def _schedule(self, v: _Vehicle, k: int, rng: random.Random, after_s: float = 0.0):
         cfg = self.config
         per_tick = (cfg.ramp_rate + cfg.spike_rate + cfg.drift_rate + cfg.silence_rate) / 3600 / cfg.hz
-        v.next_scn = (k + round(after_s * cfg.hz) + math.ceil(rng.expovariate(per_tick))) if per_tick > 0 else math.inf
+        if per_tick <= 0:
+            v.next_scn = math.inf
+            return
+        v.next_scn = k + round(after_s * cfg.hz) + math.ceil(rng.expovariate(per_tick))
+        v.next_kind = rng.choices(("ramp", "drift", "spike", "silence"),
+                                  (cfg.ramp_rate, cfg.drift_rate, cfg.spike_rate, cfg.silence_rate))[0]
 
     def _ms(self, v: _Vehicle, k: int) -> int:
         """Event time (epoch ms) of vehicle v's sample at tick k."""
@@ -221,10 +226,10 @@ class Simulation:
 
     def _start_scenario(self, v: _Vehicle, k: int, rng: random.Random) -> None:
         cfg, hz = self.config, self.config.hz
-        kind = rng.choices(("ramp", "drift", "spike", "silence"),
-                           (cfg.ramp_rate, cfg.drift_rate, cfg.spike_rate, cfg.silence_rate))[0]
-        if kind == "silence" and v.held:  # a held-back late record must not end up on time
-            return self._schedule(v, k, rng)
+        kind = v.next_kind
+        if kind == "silence" and v.held:  # a held-back late record must not end up on time: wait
+            v.next_scn = k + 1
+            return
         window = round(RULE_WINDOW_S * hz)
         if kind == "silence":
             end = k + max(1, round(rng.uniform(10, 60) * hz))

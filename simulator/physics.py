@@ -77,6 +77,18 @@ def _speed_profile(vmax: float, corner_scale: float, accel: float, decel: float)
     return limits, steer, v
 
 
+def _targets(kmh: float, thr: float, brk: float, steer: float) -> tuple:
+    """Equilibrium temperatures under this load: engine, brakes (FL, FR, RL, RR), tires (same)."""
+    lateral = abs(steer) * kmh / 250.0
+    outer_left = steer < 0  # a right-hand corner loads the left tires
+    return (
+        90.0 + 12.0 * thr,
+        *(300.0 + 620.0 * brk * bias for bias in (1.0, 1.0, 0.75, 0.75)),
+        *(82.0 + 14.0 * lateral * (1.4 if outer_left == left else 0.6) + load
+          for left, load in ((True, 4 * brk), (False, 4 * brk), (True, 4 * thr), (False, 4 * thr))),
+    )
+
+
 def build_lap(hz: float, rng: random.Random) -> Lap:
     """One lap of one driver/car variant, sampled at `hz`."""
     vmax = rng.uniform(318, 332) / 3.6
@@ -100,23 +112,22 @@ def build_lap(hz: float, rng: random.Random) -> Lap:
             throttle.append(1.0)
             brake.append(0.0)
     lap_time = t
+    times.append(lap_time)
+    heat = [_targets(v[i] * 3.6, throttle[i], brake[i], steer[i]) for i in range(n)]
     n_ticks = max(1, round(lap_time * hz))
+    starts = [bisect.bisect_right(times, k * lap_time / n_ticks) - 1 for k in range(n_ticks)] + [n]
     ticks = []
     for k in range(n_ticks):
-        i = bisect.bisect_right(times, k * lap_time / n_ticks) - 1
+        i = starts[k]
         kmh = v[i] * 3.6
         gear, rpm = gear_rpm(kmh)
         thr, brk, st = throttle[i], brake[i], steer[i]
         ride = 40.0 - 7.5 * (kmh / 330.0) ** 2  # downforce squats the car
         p_brake = round(brk * 110)
-        lateral = abs(st) * kmh / 250.0
-        outer_left = st < 0  # a right-hand corner loads the left tires
-        targets = (
-            90.0 + 12.0 * thr,
-            *(300.0 + 620.0 * brk * bias for bias in (1.0, 1.0, 0.75, 0.75)),
-            *(82.0 + 14.0 * lateral * (1.4 if outer_left == left else 0.6) + load
-              for left, load in ((True, 4 * brk), (False, 4 * brk), (True, 4 * thr), (False, 4 * thr))),
-        )
+        # heat input averaged over the whole tick, so a braking zone counts the same at any tick rate
+        span = range(i, max(starts[k + 1], i + 1))
+        weights = [times[j + 1] - times[j] for j in span]
+        targets = tuple(sum(heat[j][c] * w for j, w in zip(span, weights)) / sum(weights) for c in range(9))
         ticks.append(Tick(
             render_motion(kmh, rpm, gear, thr, brk, st), kmh, rpm, gear, thr, brk, st, f"{ride:.2f}",
             f'"engine": {2.5 + 2.0 * rpm / SHIFT_RPM:.1f}, "brakes": {{"front_left": {p_brake}, '
