@@ -65,7 +65,9 @@ format_event_time = _Clock()
 @dataclass(frozen=True)
 class FleetConfig:
     """What to simulate. Rates of per-record faults are probabilities per valid record; scenario
-    rates are expected occurrences per vehicle per hour of event time."""
+    rates are expected occurrences per vehicle per hour of event time (a vehicle has one scenario
+    at a time, a rule window apart, and only scenarios that finish within the run start).
+    Out-of-order records need hz >= 2/3: below that a one-tick delay may already be late."""
 
     vehicles: int = 10
     hz: float = 2.0  # records per second per vehicle
