@@ -34,10 +34,12 @@ def paced(records: Iterable[Record], rate: float, clock=time.monotonic, sleep=ti
 
 def write_jsonl(records: Iterable[Record], path: str, rate: float = 0.0,
                 progress: Callable[[int], None] | None = None) -> int:
-    """Write one payload per line; returns the number written. Payloads never contain newlines."""
+    """Write one payload per line; returns the number written."""
     n = 0
     with open(path, "wb") as f:
         for n, (_, data) in enumerate(paced(records, rate), 1):
+            if b"\n" in data:  # it would split into two records on replay
+                raise ValueError(f"record {n - 1} contains a newline and cannot be one JSON line")
             f.write(data + b"\n")
             if progress and not n & 1023:
                 progress(n)

@@ -334,6 +334,8 @@ def test_jsonl_file_round_trips_every_byte(tmp_path, faulty):
     assert write_jsonl(records, str(path)) == len(records)
     assert path.read_bytes().count(b"\n") == len(records)
     assert list(read_jsonl(str(path))) == records
+    with pytest.raises(ValueError, match="newline"):
+        write_jsonl([("k", b'{"a":\n1}')], str(path))
 
 
 @pytest.mark.unit
