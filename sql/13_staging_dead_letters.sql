@@ -1,5 +1,5 @@
 -- One row: one rejected record as a JSON line: reason code, detail, what could be read of it
---   (vehicle_id and event_time when known), when it was rejected, and the raw payload (cut at
+--   (vehicle_id and event_time when readable), when it was rejected, and the raw payload (cut at
 --   256 KiB so one envelope stays under Firehose's 1,000 KiB record limit).
 -- Reasons: not_json, not_object, missing_field, wrong_type, out_of_range, bad_event_time
 --   (from parsing), late (at or behind the watermark), duplicate (see 11_staging_deduped.sql).
@@ -19,8 +19,11 @@ FROM (
   SELECT
     r.reason AS reason,
     r.detail AS detail,
-    r.vehicle_id AS vehicle_id,
-    r.event_time AS event_time,
+    -- As much identity as can be read from a rejected record; event_ts is the epoch when the
+    -- payload had no readable event_time.
+    COALESCE(r.vehicle_id, JSON_VALUE(payload, '$.vehicle_id')) AS vehicle_id,
+    CASE WHEN event_ts > TIMESTAMP '1970-01-01 00:00:00.000'
+      THEN DATE_FORMAT(event_ts, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') END AS event_time,
     payload
   FROM telemetry_parsed
   WHERE r.reason IS NOT NULL
