@@ -26,10 +26,16 @@ jars:
 	    || { echo "WARNING: connector jar not built (see build-jars.log):"; grep -m1 -o 'Could not find artifact [^ ]*' build-jars.log || tail -3 build-jars.log; }; \
 	fi
 
+# checkov pins boto3 and packaging versions that clash with the job's dev tools: own venv.
+CHECKOV := build/checkov-venv/bin/checkov
+$(CHECKOV):
+	$(PYTHON) -m venv build/checkov-venv
+	build/checkov-venv/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+
 run: venv jars
 	$(PY) -m jobs.local_run $(ARGS)
 
-test: venv jars
+test: venv jars $(CHECKOV)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
