@@ -129,12 +129,16 @@ def run_on_moto(moto, res, props_path, records, summary_sent, window_s, timeout_
         say("job cancelled")
 
 
-def replay_instead(capture: Path, out: Path) -> int:
-    from jobs.replay import print_summary, replay_config, run
+def replay_instead(capture: Path, out: Path, manifest: list[dict]) -> int:
+    from jobs.replay import FILE_NAMES, print_summary, replay_config, run
+    from jobs.scoring import read_jsonl, score
 
     summary = run(capture, out, replay_config())
     print()
     print_summary(summary, out)
+    s = score(manifest, read_jsonl(out / FILE_NAMES["alerts"]), read_jsonl(out / FILE_NAMES["dead_letters"]))
+    print(f"against the simulator's ground truth: alerts found {s['alerts_found']}/{s['alerts_expected']}, "
+          f"alerts inside injected scenarios {s['alerts_inside_scenarios']}/{s['alerts_raised']}")
     for name, n in (("fast_laps.csv", 5), ("alerts.jsonl", 3), ("window_aggregates.jsonl", 2)):
         lines = (out / name).read_text().splitlines()[:n]
         print(f"\n{name} (first {len(lines)}):")
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Maven Central as reachable from this machine has no org.apache.flink AWS connectors of the "
                 f"6.0.0-2.0 line (see build-jars.log and README 'Status'). The job cannot read Kinesis here.")
             say("running the same SQL on the captured records with files instead (replay)")
-        return replay_instead(capture, OUT_DIR / "replay")
+        return replay_instead(capture, OUT_DIR / "replay", sim.manifest)
     except KeyboardInterrupt:
         say("interrupted; moto stopped")
         return 130

@@ -1,6 +1,7 @@
 """Replay a captured JSON-lines file through the same SQL, with files instead of AWS.
 
     python -m jobs.replay captured.jsonl --out replay-out [--config props.json] [--set rules.threshold.engine=120]
+                          [--manifest manifest.jsonl]
 
 Runs the job on Flink's MiniCluster (bounded, parallelism 1, watermark advanced per record so
 the result is the same on every run) and writes, in --out:
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from jobs.config import SCHEMA, Config, ConfigError, document, load, parse
 from jobs.io import OUTPUTS, FileIO
+from jobs.scoring import read_jsonl, score
 from jobs.telemetry_job import build, configure, create_table_env
 
 FILE_NAMES = {"fast_laps": "fast_laps.csv", "dead_letters": "dead_letters.jsonl",
@@ -136,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="application properties JSON (rules, windows, ...)")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
                         help="override one property, e.g. rules.threshold.engine=120 (repeatable)")
+    parser.add_argument("--manifest", type=Path,
+                        help="the simulator's ground-truth manifest: also print alert recall/precision "
+                             "and dead letters injected vs rejected")
     args = parser.parse_args(argv)
     if not args.input.is_file():
         parser.error(f"input file {args.input} does not exist")
@@ -146,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = run(args.input, args.out, config)
     print_summary(summary, args.out)
+    if args.manifest:
+        scores = score(read_jsonl(args.manifest), read_jsonl(args.out / FILE_NAMES["alerts"]),
+                       read_jsonl(args.out / FILE_NAMES["dead_letters"]))
+        (args.out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+        print(f"alerts vs manifest: recall {scores['alerts_found']}/{scores['alerts_expected']}, "
+              f"precision {scores['alerts_inside_scenarios']}/{scores['alerts_raised']}")
+        for reason, n in scores["dead_letters_by_reason"].items():
+            print(f"  dead letters {reason}: injected {n['injected']}, rejected {n['rejected']}")
     return 0 if summary["reconciled"] else 1
 
 
