@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 # cannot fetch them: the run and the tests say what that leaves out.
 jars:
 	@if [ ! -f $(JAR) ] || [ connectors/pom.xml -nt $(JAR) ]; then \
-	  mvn -q -B -f connectors/pom.xml package > build-jars.log 2>&1 \
+	  mvn -q -B -U -f connectors/pom.xml package > build-jars.log 2>&1 \
 	    && echo "connector jar built: $(JAR)" \
-	    || { echo "WARNING: connector jar not built (see build-jars.log):"; grep -m1 -o 'Could not find artifact [^ ]*' build-jars.log || tail -3 build-jars.log; }; \
+	    || { echo "WARNING: connector jar not built; Maven could not resolve (see build-jars.log):"; \
+	         grep -o -E 'org\.apache\.flink:flink-sql-connector[^ ,]*' build-jars.log | sed 's/:$$//' | sort -u | sed 's/^/  /'; }; \
 	fi
 
 # checkov pins boto3 and packaging versions that clash with the job's dev tools: own venv.
