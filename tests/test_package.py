@@ -1,0 +1,161 @@
+"""The MSF application zip: exact contents, run options, determinism, refusal without the jar, and
+that the packaged Python (jobs, udfs, sql) runs from the unpacked zip alone."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from jobs import package
+from jobs.package import JAR_IN_ZIP, PackageError, build_package, run_options
+from tests.fixtures import line, record
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _expected_entries(with_jar: bool) -> set[str]:
+    """Computed from the repository independently of package.sources()."""
+    names = {"main.py"}
+    for pkg in ("jobs", "udfs"):
+        names |= {p.relative_to(ROOT).as_posix() for p in (ROOT / pkg).rglob("*.py") if "__pycache__" not in p.parts}
+    names |= {f"sql/{p.name}" for p in (ROOT / "sql").glob("*.sql")}
+    return names | ({JAR_IN_ZIP} if with_jar else set())
+
+
+@pytest.fixture
+def stand_in_jar(tmp_path) -> Path:
+    # Not a connector jar: the packager copies bytes and never opens the jar, so any file shows
+    # where it lands. Nothing here runs it.
+    path = tmp_path / "stand-in.jar"
+    path.write_bytes(b"stand-in bytes, not a jar")
+    return path
+
+
+@pytest.mark.unit
+def test_entries_are_exactly_the_job_files(tmp_path, stand_in_jar):
+    out = build_package(tmp_path / "app.zip", stand_in_jar)
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert set(names) == _expected_entries(with_jar=True)
+        assert names == sorted(names)
+        assert zf.read("main.py") == (ROOT / "jobs" / "msf_main.py").read_bytes()
+        assert zf.read(JAR_IN_ZIP) == stand_in_jar.read_bytes()
+        assert zf.getinfo(JAR_IN_ZIP).compress_type == zipfile.ZIP_STORED
+    assert not any(n.startswith(("tests/", "simulator/", "benchmarks/")) or "__pycache__" in n or n.endswith(".pyc")
+                   for n in names)
+
+
+@pytest.mark.unit
+def test_run_options_point_at_files_inside_the_zip(tmp_path, stand_in_jar):
+    options = run_options(JAR_IN_ZIP)
+    assert options == {"python": "main.py", "jarfile": "lib/telemetry-connectors.jar"}
+    with zipfile.ZipFile(build_package(tmp_path / "app.zip", stand_in_jar)) as zf:
+        assert {options["python"], options["jarfile"]} <= set(zf.namelist())
+    # infra/ renders the same group; the two must not drift.
+    properties_tf = (ROOT / "infra" / "properties.tf").read_text()
+    assert f'"python"  = "{options["python"]}"' in properties_tf
+    assert f'"jarfile" = "{options["jarfile"]}"' in properties_tf
+
+
+@pytest.mark.unit
+def test_same_sources_give_the_same_bytes(tmp_path, stand_in_jar):
+    a = build_package(tmp_path / "a.zip", stand_in_jar).read_bytes()
+    assert build_package(tmp_path / "b.zip", stand_in_jar).read_bytes() == a
+    # A fresh checkout (new mtimes, no __pycache__) of the same sources: the same bytes.
+    copy = tmp_path / "checkout"
+    for folder in ("jobs", "udfs", "sql"):
+        shutil.copytree(ROOT / folder, copy / folder, copy_function=shutil.copy,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    time.sleep(0.01)
+    assert build_package(tmp_path / "c.zip", stand_in_jar, root=copy).read_bytes() == a
+    assert build_package(tmp_path / "d.zip", None, python_only=True).read_bytes() == \
+        build_package(tmp_path / "e.zip", None, python_only=True).read_bytes()
+
+
+@pytest.mark.unit
+def test_refuses_without_the_jar(tmp_path, capsys):
+    with pytest.raises(PackageError, match=r"make jars.*flink-sql-connector-aws-kinesis-streams"):
+        build_package(tmp_path / "app.zip", tmp_path / "missing.jar")
+    with pytest.raises(PackageError, match="make jars"):
+        build_package(tmp_path / "app.zip", None)
+    assert not (tmp_path / "app.zip").exists()
+    assert package.main(["--out", str(tmp_path / "app.zip"), "--jar", str(tmp_path / "missing.jar")]) == 2
+    assert "make jars" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_python_only_has_no_lib(tmp_path):
+    with zipfile.ZipFile(build_package(tmp_path / "py.zip", None, python_only=True)) as zf:
+        assert set(zf.namelist()) == _expected_entries(with_jar=False)
+
+
+def _unpack(zip_path: Path, folder: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(folder)
+    return folder
+
+
+def _isolated_env(folder: Path) -> dict[str, str]:
+    # Only the unpacked zip on the path: the repository checkout must not be importable.
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+@pytest.mark.sql
+def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
+    app = _unpack(build_package(tmp_path / "py.zip", None, python_only=True), tmp_path / "app")
+    data = tmp_path / "input.jsonl"
+    data.write_text("\n".join([line(record("veh-1", 1.0, speed=250.0)), line(record("veh-1", 2.0)), "not json"])
+                    + "\n", encoding="utf-8")
+    out = tmp_path / "replay-out"
+    script = ("import sys, jobs, udfs; "
+              f"assert jobs.__file__.startswith({str(app)!r}) and udfs.__file__.startswith({str(app)!r}), jobs.__file__; "
+              "from jobs.replay import main; "
+              f"sys.exit(main([{str(data)!r}, '--out', {str(out)!r}]))")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=app, env=_isolated_env(app),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["records_read"], summary["valid"], summary["rejected"], summary["reconciled"]) == (3, 2, 1, True)
+    assert summary["rejected_by_reason"] == {"not_json": 1}
+    fast = (out / "fast_laps.csv").read_text().splitlines()
+    assert len(fast) == 1 and fast[0].startswith("veh-1,") and ",250.0," in fast[0]
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not package.DEFAULT_JAR.is_file(), reason=(
+    f"{package.DEFAULT_JAR.name} missing: {', '.join(package.BLOCKED_ARTIFACTS)} are not on the Maven Central "
+    "reachable here (HTTP 404); the full package cannot be built"))
+def test_full_package_runs_the_job_against_moto(tmp_path, moto):
+    from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
+    from jobs.local_run import local_properties
+
+    res = LocalResources()
+    create_resources(moto, res)
+    app = _unpack(build_package(tmp_path / "app.zip", package.DEFAULT_JAR), tmp_path / "app")
+    props = tmp_path / "application_properties.json"
+    props.write_text(json.dumps(local_properties(moto, res, parallelism=1)))
+    moto.client("kinesis").put_record(StreamARN=stream_arn(moto.region, res.telemetry_stream), PartitionKey="veh-1",
+                                      Data=line(record("veh-1", 1.0, speed=250.0)).encode())
+    # The packaged entry point in local mode, with the jar from the zip's lib/.
+    job = subprocess.Popen([sys.executable, "-c", "from jobs.telemetry_job import main; "
+                            f"main(['--config', {str(props)!r}, '--jar', {JAR_IN_ZIP!r}])"],
+                           cwd=app, env=_isolated_env(app), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        lines: list[str] = []
+        while time.monotonic() < deadline and not lines and job.poll() is None:
+            time.sleep(2)
+            lines = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]
+        assert any(x.startswith("veh-1,") for x in lines), f"no fast lap written (job exit {job.poll()})"
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGTERM)
+        job.wait(timeout=30)
