@@ -266,3 +266,11 @@ def test_rollback_of_a_stopped_application_is_explained(aws, capsys):
     _listed(stub, _detail("READY", 5))
     assert deploy.main(["rollback", *aws["common"]], clients=clients) == 2
     _one_line_error(capsys, "rolls back only a RUNNING", "--zip OLD.zip")
+
+
+def test_deploy_without_zip_refuses_to_package_without_the_jar(aws, capsys):
+    assert deploy.main(["deploy", *aws["common"], "--bucket", BUCKET, "--jar", str(aws["tmp"] / "missing.jar"),
+                        "--out", str(aws["tmp"] / "app.zip"), "--properties", str(aws["props"]),
+                        "--role-arn", aws["role"]]) == 2
+    _one_line_error(capsys, "make jars")
+    assert "Contents" not in aws["moto"].client("s3").list_objects_v2(Bucket=BUCKET)
