@@ -28,10 +28,11 @@ import zipfile
 from pathlib import Path
 
 from jobs.config import MSF_RUN_OPTIONS_GROUP
+from jobs.telemetry_job import CONNECTOR_JAR
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = PROJECT_DIR / "build" / "telemetry-job.zip"
-DEFAULT_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-connectors.jar"  # = telemetry_job.CONNECTOR_JAR
+DEFAULT_JAR = CONNECTOR_JAR
 ENTRY_FILE = "main.py"
 JAR_IN_ZIP = "lib/telemetry-connectors.jar"
 PACKAGES = ("jobs", "udfs")
