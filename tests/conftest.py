@@ -1,9 +1,16 @@
 """Session-wide fixtures: one moto server and one MiniCluster-backed TableEnvironment per run."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jobs.local_aws import MotoServer
+
+# The environment before any Flink job ran in this process: a local PyFlink run leaves its
+# worker variables behind (PYFLINK_GATEWAY_DISABLED, FLINK_HOME, ...), and a child Python
+# inheriting them refuses to start a gateway of its own.
+PRISTINE_ENV = dict(os.environ)
 
 
 @pytest.fixture(scope="session")

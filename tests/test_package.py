@@ -16,6 +16,7 @@ import pytest
 
 from jobs import package
 from jobs.package import JAR_IN_ZIP, PackageError, build_package, run_options
+from tests.conftest import PRISTINE_ENV
 from tests.fixtures import line, record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +106,7 @@ def _unpack(zip_path: Path, folder: Path) -> Path:
 
 def _isolated_env(folder: Path) -> dict[str, str]:
     # Only the unpacked zip on the path: the repository checkout must not be importable.
-    return {**os.environ, "PYTHONPATH": str(folder)}
+    return {**PRISTINE_ENV, "PYTHONPATH": str(folder)}
 
 
 @pytest.mark.sql
