@@ -147,6 +147,11 @@ def replay_instead(capture: Path, out: Path, manifest: list[dict]) -> int:
     return 0 if summary["reconciled"] else 1
 
 
+def _terminate_like_ctrl_c(signum, frame):
+    # The `with MotoServer()` block below then tears moto down as on Ctrl-C.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Run the telemetry job locally end to end on moto.")
     p.add_argument("--vehicles", type=int, default=5)
@@ -161,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from simulator import FleetConfig, KinesisProducer, generate, write_jsonl, write_manifest
 
-    # SIGTERM behaves like Ctrl-C so the `with` blocks below tear moto down.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     res = LocalResources()
     fleet = FleetConfig(vehicles=args.vehicles, hz=args.hz, duration=args.duration, seed=args.seed)
