@@ -154,9 +154,9 @@ def _terminate_like_ctrl_c(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Run the telemetry job locally end to end on moto.")
-    p.add_argument("--vehicles", type=int, default=5)
+    p.add_argument("--vehicles", type=int, default=10)
     p.add_argument("--hz", type=float, default=2.0, help="records per second per vehicle (event time)")
-    p.add_argument("--duration", type=float, default=300.0, help="seconds of event time to simulate")
+    p.add_argument("--duration", type=float, default=600.0, help="seconds of event time to simulate")
     p.add_argument("--rate", type=float, default=0.0, help="records/s sent to Kinesis (0 = as fast as possible)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--clean", action="store_true", help="no injected faults or scenarios")
