@@ -25,6 +25,7 @@ from jobs.config import document, load
 from jobs.local_aws import ACCESS_KEY, SECRET_KEY, LocalResources, MotoServer, create_resources, read_bucket_lines, \
     stream_arn
 from jobs.telemetry_job import CONNECTOR_JAR, PROJECT_DIR
+from udfs.telemetry import FLEET_ID
 
 OUT_DIR = PROJECT_DIR / "out" / "local"
 
@@ -102,7 +103,7 @@ def run_on_moto(moto, res, props_path, records, summary_sent, window_s, timeout_
         while True:
             _, letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)
             items = _scan(ddb, res.aggregates_table)
-            valid = sum(int(i["record_count"]["N"]) for i in items if i["vehicle_id"]["S"] != "__fleet__")
+            valid = sum(int(i["record_count"]["N"]) for i in items if i["vehicle_id"]["S"] != FLEET_ID)
             say(f"accounted for {valid + len(letters)}/{expected} records "
                 f"(valid {valid} in closed windows, dead letters {len(letters)})")
             if valid + len(letters) >= expected or time.monotonic() > deadline:

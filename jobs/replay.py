@@ -24,11 +24,11 @@ from jobs.config import SCHEMA, Config, ConfigError, document, load, parse
 from jobs.io import OUTPUTS, FileIO
 from jobs.scoring import read_jsonl, score
 from jobs.telemetry_job import build, configure, create_table_env
+from udfs.telemetry import FLEET_ID
 
 FILE_NAMES = {"fast_laps": "fast_laps.csv", "dead_letters": "dead_letters.jsonl",
               "window_aggregates": "window_aggregates.jsonl", "latest_state": "latest_state.jsonl",
               "alerts": "alerts.jsonl"}
-FLEET_ID = "__fleet__"
 
 # A replay touches no AWS resource, but the schema requires their names: these fill the gaps.
 _OFFLINE_DEFAULTS = {

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tests.fixtures import line, record
-from udfs.telemetry import FIELDS, parse_record
+from udfs.telemetry import FIELDS, REASONS, parse_record
 
 pytestmark = pytest.mark.unit
 
@@ -84,6 +84,7 @@ def _with(path: str, value):
 def test_invalid_fields(path, value, reason, detail):
     r = parsed(_with(path, value))
     assert (r["reason"], r["detail"]) == (reason, detail)
+    assert r["reason"] in REASONS
 
 
 def test_boundaries_are_inclusive():
