@@ -112,3 +112,12 @@ def test_file_errors(tmp_path):
     bad.write_text('[{"PropertyGroupId": "aws"}]')
     with pytest.raises(ConfigError, match="entry 0 must be an object with PropertyGroupId"):
         load(bad)
+
+
+def test_readme_configuration_table_matches_the_schema():
+    from pathlib import Path
+
+    from jobs.config import markdown_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "regenerate with: python -m jobs.config --markdown"
