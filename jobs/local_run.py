@@ -81,7 +81,16 @@ def _read_stream(client, arn: str) -> list[bytes]:
     return out
 
 
-def run_on_moto(moto, res, props_path, records, summary_sent, window_s, timeout_s) -> int:
+def last_event_time(records) -> str:
+    """Newest event_time among the valid records (malformed ones may not even be JSON)."""
+    from udfs.telemetry import FIELDS, parse_record
+
+    at = FIELDS.index("event_time")
+    parsed = (parse_record(data.decode("utf-8", "replace")) for _, data in records)
+    return max(r[at] for r in parsed if r[0] is None)
+
+
+def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
     """The real job against moto; returns the exit status."""
     from simulator import KinesisProducer
     from jobs.io import AwsIO
@@ -94,9 +103,8 @@ def run_on_moto(moto, res, props_path, records, summary_sent, window_s, timeout_
     result = build(t_env, config, AwsIO(config)).execute()
     client = result.get_job_client()
     try:
-        kinesis, s3, ddb = moto.client("kinesis"), moto.client("s3"), moto.client("dynamodb")
-        last = max(json.loads(d)["event_time"] for _, d in records if d.startswith(b"{") and b"event_time" in d)
-        marker = ("local-run-end-marker", end_marker(last, window_s))
+        kinesis, ddb = moto.client("kinesis"), moto.client("dynamodb")
+        marker = ("local-run-end-marker", end_marker(last_event_time(records), config.get("job", "window.size.s")))
         sent = KinesisProducer(kinesis, stream_arn=stream_arn(moto.region, res.telemetry_stream)).send([marker])
         expected = summary_sent + sent.sent
         deadline = time.monotonic() + timeout_s
@@ -196,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"sent to Kinesis: {sent}")
 
             if CONNECTOR_JAR.is_file():
-                return run_on_moto(moto, res, props, records, sent.sent, 60, args.timeout)
+                return run_on_moto(moto, res, props, records, sent.sent, args.timeout)
             say(f"BLOCKED: the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} could not be built: "
                 f"Maven Central as reachable from this machine has no org.apache.flink AWS connectors of the "
                 f"6.0.0-2.0 line (see build-jars.log and README 'Status'). The job cannot read Kinesis here.")

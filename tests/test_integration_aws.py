@@ -16,7 +16,7 @@ import pytest
 from jobs.config import parse
 from jobs.io import AwsIO
 from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-from jobs.local_run import end_marker, local_properties
+from jobs.local_run import end_marker, last_event_time, local_properties
 from jobs.telemetry_job import CONNECTOR_JAR, build, configure, create_table_env
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import line, record
@@ -47,8 +47,7 @@ def test_kinesis_to_firehose_s3_exact_fast_laps(moto):
             ("edge", line(record("edge", 2.0, speed=199.99)).encode()),
             ("edge", b"not json")]
     everything = records + edge
-    last = max(json.loads(d)["event_time"] for _, d in everything if d.startswith(b"{"))
-    everything.append(("end", end_marker(last, 60)))
+    everything.append(("end", end_marker(last_event_time(everything), 60)))
     sent = KinesisProducer(moto.client("kinesis"), stream_arn=stream_arn(moto.region, res.telemetry_stream)) \
         .send(everything)
     assert sent.sent == len(everything) and sent.failed == 0

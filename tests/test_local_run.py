@@ -27,3 +27,12 @@ def test_local_run_end_to_end(capsys):
         summary = json.loads((local_run.OUT_DIR / "replay" / "summary.json").read_text())
         assert summary["reconciled"] and summary["records_read"] == summary["valid"] + summary["rejected"] > 0
     assert _moto_pids() <= before          # the run's own moto server is gone
+
+
+@pytest.mark.unit
+def test_last_event_time_skips_malformed_records():
+    from tests.fixtures import line, record
+
+    records = [("a", line(record("a", 5.0)).encode()), ("x", b'{"truncated": '), ("x", b"\xb5\xff"),
+               ("b", line(record("b", 9.5)).encode())]
+    assert local_run.last_event_time(records) == "2026-11-23T12:00:09.500Z"
