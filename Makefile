@@ -24,7 +24,7 @@ jars:
 	  mvn -q -B -U -f connectors/pom.xml package > build-jars.log 2>&1 \
 	    && echo "connector jar built: $(JAR)" \
 	    || { echo "WARNING: connector jar not built; Maven could not resolve (see build-jars.log):"; \
-	         grep -o -E 'org\.apache\.flink:flink-sql-connector[^ ,]*' build-jars.log | sed 's/:$$//' | sort -u | sed 's/^/  /'; }; \
+	         grep -o -E 'org\.apache\.flink:flink-connector-(aws|dynamodb)[^ ,]*' build-jars.log | sed 's/:$$//' | sort -u | sed 's/^/  /'; }; \
 	fi
 
 # checkov pins boto3 and packaging versions that clash with the job's dev tools: own venv.
