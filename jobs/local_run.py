@@ -60,14 +60,14 @@ def end_marker(last_event_time: str, window_s: int) -> bytes:
     return json.dumps({"vehicle_id": "local-run-end-marker", "event_time": format_event_time(ms)}).encode()
 
 
-def _scan(client, table: str) -> list[dict]:
+def scan_table(client, table: str) -> list[dict]:
     items = []
     for page in client.get_paginator("scan").paginate(TableName=table):
         items.extend(page["Items"])
     return items
 
 
-def _read_stream(client, arn: str) -> list[bytes]:
+def read_stream(client, arn: str) -> list[bytes]:
     out = []
     for shard in client.list_shards(StreamARN=arn)["Shards"]:
         it = client.get_shard_iterator(StreamARN=arn, ShardId=shard["ShardId"],
@@ -110,7 +110,7 @@ def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
         deadline = time.monotonic() + timeout_s
         while True:
             _, letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)
-            items = _scan(ddb, res.aggregates_table)
+            items = scan_table(ddb, res.aggregates_table)
             valid = sum(int(i["record_count"]["N"]) for i in items if i["vehicle_id"]["S"] != FLEET_ID)
             say(f"accounted for {valid + len(letters)}/{expected} records "
                 f"(valid {valid} in closed windows, dead letters {len(letters)})")
@@ -118,8 +118,8 @@ def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
                 break
             time.sleep(3)
         objects, fast = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)
-        alerts = _read_stream(kinesis, stream_arn(moto.region, res.alert_stream))
-        state = _scan(ddb, res.latest_state_table)
+        alerts = read_stream(kinesis, stream_arn(moto.region, res.alert_stream))
+        state = scan_table(ddb, res.latest_state_table)
         print(f"\nS3 s3://{res.processed_bucket}/{res.fast_laps_prefix}: {objects} objects, {len(fast)} CSV rows")
         for row in fast[:5]:
             print(f"  {row}")

@@ -36,9 +36,9 @@ DEFAULT_JAR = CONNECTOR_JAR
 ENTRY_FILE = "main.py"
 JAR_IN_ZIP = "lib/telemetry-connectors.jar"
 PACKAGES = ("jobs", "udfs")
-BLOCKED_ARTIFACTS = ("org.apache.flink:flink-sql-connector-aws-kinesis-streams:6.0.0-2.0",
-                     "org.apache.flink:flink-sql-connector-aws-kinesis-firehose:6.0.0-2.0",
-                     "org.apache.flink:flink-sql-connector-dynamodb:6.0.0-2.0")
+CONNECTOR_ARTIFACTS = ("org.apache.flink:flink-connector-aws-kinesis-streams:6.0.0-2.0",
+                       "org.apache.flink:flink-connector-aws-kinesis-firehose:6.0.0-2.0",
+                       "org.apache.flink:flink-connector-dynamodb:6.0.0-2.0")
 # The earliest time a zip can store; any fixed value works, this one is conventional.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -79,8 +79,8 @@ def sha256(path: Path) -> str:
 
 def missing_jar_message(jar: Path) -> str:
     return (f"connector jar {jar} is missing: run `make jars` first (Maven must resolve "
-            f"{', '.join(BLOCKED_ARTIFACTS)}; the Maven Central mirror reachable here answers 404 for them, "
-            f"see README 'Status'). Without the jar the application cannot start on MSF.")
+            f"{', '.join(CONNECTOR_ARTIFACTS)}; the Maven Central mirror reachable from this project's machines "
+            f"answers 404 for them, see README 'Connector jars'). Without the jar the application cannot start on MSF.")
 
 
 def build_package(out: Path, jar: Path | None, *, python_only: bool = False, root: Path = PROJECT_DIR) -> Path:

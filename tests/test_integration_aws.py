@@ -1,85 +1,188 @@
-"""Simulator -> moto Kinesis -> the job on MiniCluster with the real connector jar -> moto
-Firehose/S3, DynamoDB and the alert stream. Expected values are computed here from the input.
+"""Kinesis -> the job on MiniCluster with the real connector jar -> Firehose/S3, DynamoDB and the
+Kinesis alert stream, all on moto. Expected values are computed in the tests from the input.
 
-Needs build/lib/telemetry-connectors.jar (`make jars`). Maven Central as reachable from the
-project's machines has no org.apache.flink AWS connectors of the 6.0.0-2.0 line, so today these
-tests are skipped with that reason instead of passing against something else.
+Needs build/lib/telemetry-connectors.jar (`make jars`). The Maven Central reachable from the
+project's machines has no org.apache.flink AWS connectors of the 6.0.0-2.0 line (HTTP 404), so
+where they cannot be fetched these tests are skipped with that reason instead of passing against
+something else.
 """
 from __future__ import annotations
 
 import csv
 import json
 import time
+from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
 from jobs.config import parse
 from jobs.io import AwsIO
 from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-from jobs.local_run import end_marker, last_event_time, local_properties
+from jobs.local_run import end_marker, last_event_time, local_properties, read_stream, scan_table
 from jobs.telemetry_job import CONNECTOR_JAR, build, configure, create_table_env
 from simulator import KinesisProducer, clean_records
-from tests.fixtures import line, record
+from tests.fixtures import record
+from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, expected_alerts,
+                            expected_windows, fast_lap_rows, payloads)
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not CONNECTOR_JAR.is_file(), reason=(
-        f"{CONNECTOR_JAR.name} missing: org.apache.flink:flink-sql-connector-aws-kinesis-streams, "
-        "-aws-kinesis-firehose and -dynamodb 6.0.0-2.0 are not on the Maven Central reachable here (HTTP 404)")),
+        f"{CONNECTOR_JAR.name} missing: org.apache.flink:flink-connector-aws-kinesis-streams, "
+        "-aws-kinesis-firehose and flink-connector-dynamodb 6.0.0-2.0 are not on the Maven Central "
+        "reachable here (HTTP 404)")),
 ]
 
 
-def _wait_for(predicate, timeout_s=180.0, every_s=2.0):
+def _poll(read, done, timeout_s=180.0, every_s=2.0):
+    """read() until done(value) or the timeout; the last value either way, so a failing
+    assertion shows what did arrive."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
         time.sleep(every_s)
-    return predicate()
+        value = read()
+    return value
 
 
-def test_kinesis_to_firehose_s3_exact_fast_laps(moto):
+def _plain(item: dict) -> dict:
+    """A DynamoDB item as plain Python: Decimal numbers become int or float."""
+    out = {}
+    for k, v in item.items():
+        v = TypeDeserializer().deserialize(v)
+        if isinstance(v, Decimal):
+            v = int(v) if v == v.to_integral_value() and "." not in str(v) and "E" not in str(v) else float(v)
+        out[k] = v
+    return out
+
+
+def _start_job(moto, res, parallelism, watermark_every_record=False):
+    config = parse(local_properties(moto, res, parallelism=parallelism))
+    t_env = create_table_env(parallelism=parallelism, jars=(CONNECTOR_JAR,))
+    configure(t_env, config, watermark_every_record=watermark_every_record)
+    return build(t_env, config, AwsIO(config)).execute().get_job_client()
+
+
+@pytest.fixture(scope="module")
+def scenario_outputs(moto_server):
+    """The hand-made scenario through Kinesis once; every output collected for the tests below.
+
+    One shard, so the job reads the records in exactly the order they were sent (the scenario's
+    out-of-order, duplicate and late records depend on it). The watermark advances with every
+    record, as in the replay: the backlog arrives in one GetRecords batch, and with the periodic
+    200 ms watermark whether the late record counts as late would depend on timing.
+    """
+    moto = moto_server
+    moto.reset()
+    res = LocalResources(telemetry_shards=1)
+    create_resources(moto, res)
+    records = [("scenario", p) for p in payloads()]
+    records.append(("end", end_marker(last_event_time(records), 60)))
+    sent = KinesisProducer(moto.client("kinesis"), stream_arn=stream_arn(moto.region, res.telemetry_stream)) \
+        .send(records)
+    assert sent.sent == len(records) and sent.failed == 0
+
+    windows_expected = len(expected_windows())
+    client = _start_job(moto, res, parallelism=1, watermark_every_record=True)
+    try:
+        ddb = moto.client("dynamodb")
+        _poll(lambda: scan_table(ddb, res.aggregates_table), lambda v: len(v) >= windows_expected)
+        _poll(lambda: scan_table(ddb, res.latest_state_table), lambda v: len(v) >= len(VALID))
+        _poll(lambda: read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1],
+              lambda v: len(v) >= len(EXPECTED_REASONS) + 1)
+        _poll(lambda: read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
+              lambda v: len(v) >= len(EXPECTED_FAST_LAPS))
+        _poll(lambda: read_stream(moto.client("kinesis"), stream_arn(moto.region, res.alert_stream)),
+              lambda v: len(v) >= len(expected_alerts()))
+        # Anything still in flight would show up now.
+        time.sleep(3)
+        return {
+            "read": len(records),
+            "windows": [_plain(i) for i in scan_table(ddb, res.aggregates_table)],
+            "state": [_plain(i) for i in scan_table(ddb, res.latest_state_table)],
+            "dead_letters": [json.loads(x) for x in
+                             read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1]],
+            "fast_laps": read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
+            "alerts": [json.loads(a) for a in
+                       read_stream(moto.client("kinesis"), stream_arn(moto.region, res.alert_stream))],
+        }
+    finally:
+        client.cancel().result()
+
+
+def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
+    assert fast_lap_rows(csv.reader(scenario_outputs["fast_laps"])) == EXPECTED_FAST_LAPS
+
+
+def test_dead_letters_through_firehose_with_reasons(scenario_outputs):
+    letters = scenario_outputs["dead_letters"]
+    # The scenario's rejects, plus the end-of-test marker (it carries no measurements).
+    assert sorted(d["reason"] for d in letters) == sorted(EXPECTED_REASONS + ["missing_field"])
+    assert "\ufffd\ufffd\ufffd garbage" in [d["payload"] for d in letters]
+
+
+def test_window_aggregates_items_in_dynamodb(scenario_outputs):
+    items = {(w["vehicle_id"], w["window_start"]): w for w in scenario_outputs["windows"]}
+    expected = expected_windows()
+    assert set(items) == set(expected)
+    for key, want in expected.items():
+        for field, value in want.items():
+            want_value = pytest.approx(value, rel=1e-12) if isinstance(value, float) else value
+            assert items[key][field] == want_value, (key, field)
+
+
+def test_latest_state_items_in_dynamodb(scenario_outputs):
+    state = {s["vehicle_id"]: s for s in scenario_outputs["state"]}
+    assert set(state) == set(VALID)
+    for vehicle, recs in VALID.items():
+        seconds, fields = max(recs, key=lambda r: r[0])
+        newest = record(vehicle, seconds, **fields)
+        assert state[vehicle]["last_event_time"] == newest["event_time"], vehicle
+        assert state[vehicle]["speed"] == newest["speed"]
+        assert state[vehicle]["engine_temp"] == newest["temperatures"]["engine"]
+        assert state[vehicle]["extra2"] == pytest.approx(newest["fuel_consumption"] * newest["lap_time"], rel=1e-12)
+
+
+def test_alerts_on_the_kinesis_alert_stream(scenario_outputs):
+    alerts = scenario_outputs["alerts"]
+    assert alert_rows(alerts) == expected_alerts()
+    assert all(a["detected_at"].endswith("Z") for a in alerts)
+
+
+def test_counts_reconcile_across_the_aws_outputs(scenario_outputs):
+    out = scenario_outputs
+    valid = sum(w["record_count"] for w in out["windows"] if w["vehicle_id"] != "__fleet__")
+    assert valid == sum(len(r) for r in VALID.values())
+    assert out["read"] == valid + len(out["dead_letters"])
+
+
+def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):
+    """A clean simulated fleet on two shards read by two source subtasks (each shard in order,
+    the watermark the minimum of both): every speed >= 200 record arrives in S3 exactly once."""
     res = LocalResources()
     create_resources(moto, res)
     records = clean_records(vehicles=3, hz=2, duration=20, seed=11)
-    edge = [("edge", line(record("edge", 1.0, speed=200.0)).encode()),
-            ("edge", line(record("edge", 2.0, speed=199.99)).encode()),
-            ("edge", b"not json")]
-    everything = records + edge
-    everything.append(("end", end_marker(last_event_time(everything), 60)))
+    records.append(("end", end_marker(last_event_time(records), 60)))
     sent = KinesisProducer(moto.client("kinesis"), stream_arn=stream_arn(moto.region, res.telemetry_stream)) \
-        .send(everything)
-    assert sent.sent == len(everything) and sent.failed == 0
+        .send(records)
+    assert sent.sent == len(records) and sent.failed == 0
 
-    config = parse(local_properties(moto, res, parallelism=2))
-    t_env = create_table_env(parallelism=2, jars=(CONNECTOR_JAR,))
-    configure(t_env, config)
-    client = build(t_env, config, AwsIO(config)).execute().get_job_client()
+    expected = set()
+    for _, data in records[:-1]:
+        r = json.loads(data)
+        if r["speed"] >= 200:
+            expected.add((r["vehicle_id"], r["event_time"], r["speed"], r["rpm"], r["gear"], r["throttle"],
+                          r["fuel_consumption"] * r["lap_time"]))
+    client = _start_job(moto, res, parallelism=2)
     try:
-        expected = set()
-        for _, data in records + edge[:2]:
-            r = json.loads(data)
-            if r["speed"] >= 200:
-                expected.add((r["vehicle_id"], r["event_time"], r["speed"], r["rpm"], r["gear"], r["throttle"],
-                              r["fuel_consumption"] * r["lap_time"]))
-        assert ("edge", record("edge", 1.0)["event_time"], 200.0, 12000, 5, 0.5, 160.0) in expected
-
-        def fast_laps():
-            _, lines = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)
-            return lines if len(lines) >= len(expected) else None
-
-        lines = _wait_for(fast_laps) or []
-        got = {(r[0], r[1], float(r[2]), int(r[3]), int(r[4]), float(r[5]), float(r[6]))
-               for r in csv.reader(lines)}
-        assert got == expected
-        assert len(lines) == len(expected)          # no duplicates, one record per line
-
-        def dead_letters():
-            _, letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)
-            return letters if len(letters) >= 2 else None
-
-        letters = [json.loads(x) for x in _wait_for(dead_letters) or []]
-        assert sorted(d["reason"] for d in letters) == ["missing_field", "not_json"]   # garbage + end marker
+        lines = _poll(lambda: read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
+                      lambda v: len(v) >= len(expected))
+        letters = _poll(lambda: read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1],
+                        lambda v: len(v) >= 1)
     finally:
         client.cancel().result()
+    got = {(r[0], r[1], float(r[2]), int(r[3]), int(r[4]), float(r[5]), float(r[6])) for r in csv.reader(lines)}
+    assert got == expected
+    assert len(lines) == len(expected)          # no duplicates, one record per line
+    assert [json.loads(x)["reason"] for x in letters] == ["missing_field"]     # the end marker only

@@ -83,7 +83,7 @@ def test_same_sources_give_the_same_bytes(tmp_path, stand_in_jar):
 
 @pytest.mark.unit
 def test_refuses_without_the_jar(tmp_path, capsys):
-    with pytest.raises(PackageError, match=r"make jars.*flink-sql-connector-aws-kinesis-streams"):
+    with pytest.raises(PackageError, match=r"make jars.*flink-connector-aws-kinesis-streams"):
         build_package(tmp_path / "app.zip", tmp_path / "missing.jar")
     with pytest.raises(PackageError, match="make jars"):
         build_package(tmp_path / "app.zip", None)
@@ -132,19 +132,22 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
 
 @pytest.mark.integration
 @pytest.mark.skipif(not package.DEFAULT_JAR.is_file(), reason=(
-    f"{package.DEFAULT_JAR.name} missing: {', '.join(package.BLOCKED_ARTIFACTS)} are not on the Maven Central "
+    f"{package.DEFAULT_JAR.name} missing: {', '.join(package.CONNECTOR_ARTIFACTS)} are not on the Maven Central "
     "reachable here (HTTP 404); the full package cannot be built"))
 def test_full_package_runs_the_job_against_moto(tmp_path, moto):
     from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-    from jobs.local_run import local_properties
+    from jobs.local_run import end_marker, local_properties
 
     res = LocalResources()
     create_resources(moto, res)
     app = _unpack(build_package(tmp_path / "app.zip", package.DEFAULT_JAR), tmp_path / "app")
     props = tmp_path / "application_properties.json"
     props.write_text(json.dumps(local_properties(moto, res, parallelism=1)))
-    moto.client("kinesis").put_record(StreamARN=stream_arn(moto.region, res.telemetry_stream), PartitionKey="veh-1",
-                                      Data=line(record("veh-1", 1.0, speed=250.0)).encode())
+    fast = record("veh-1", 1.0, speed=250.0)
+    # The end marker moves the watermark past the fast lap, so the event-time dedupe releases it.
+    for key, data in (("veh-1", line(fast).encode()), ("end", end_marker(fast["event_time"], 60))):
+        moto.client("kinesis").put_record(StreamARN=stream_arn(moto.region, res.telemetry_stream), PartitionKey=key,
+                                          Data=data)
     # The packaged entry point in local mode, with the jar from the zip's lib/.
     job = subprocess.Popen([sys.executable, "-c", "from jobs.telemetry_job import main; "
                             f"main(['--config', {str(props)!r}, '--jar', {JAR_IN_ZIP!r}])"],
@@ -155,7 +158,7 @@ def test_full_package_runs_the_job_against_moto(tmp_path, moto):
         while time.monotonic() < deadline and not lines and job.poll() is None:
             time.sleep(2)
             lines = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]
-        assert any(x.startswith("veh-1,") for x in lines), f"no fast lap written (job exit {job.poll()})"
+        assert lines == [f"veh-1,{fast['event_time']},250.0,12000,5,0.5,160.0"], f"job exit {job.poll()}"
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGTERM)
