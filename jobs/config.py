@@ -146,14 +146,16 @@ SCHEMA: tuple[Key, ...] = (
 
     Key("rules", "fast-lap.min-speed", _float(0.0), "a number >= 0",
         "Readings at or above this speed (km/h) go to the fast-laps CSV.", default=200.0),
-    Key("rules", "rate.window.s", _int(1, 3600), "an integer 1..3600",
-        "Rate-of-change look-back: a rise is measured against the minimum within this many seconds.", default=60),
     Key("rules", "alert.cooldown.s", _int(0, 86400), "an integer 0..86400",
         "After an alert, the same vehicle, rule and channel stay quiet for this long (event time).", default=60),
     *(Key("rules", f"threshold.{c}", _float(), "a number",
           f"Alert when {c} exceeds this value.", default=DEFAULT_THRESHOLDS[c]) for c in CHANNELS),
     *(Key("rules", f"rate.{c}.rise", _float(0.0), "a number >= 0 (0 disables)",
-          f"Alert when {c} rises by more than this within rules.rate.window.s.", default=DEFAULT_RATE_RISE[c])
+          f"Alert when {c} rises by more than this within rules.rate.{c}.window.s.", default=DEFAULT_RATE_RISE[c])
+      for c in TEMPERATURE_CHANNELS),
+    *(Key("rules", f"rate.{c}.window.s", _int(1, 3600), "an integer 1..3600",
+          f"Look-back for {c}'s rate of change: the rise is measured against its minimum within this many "
+          f"seconds of event time.", default=60)
       for c in TEMPERATURE_CHANNELS),
 )
 _BY_GROUP: dict[str, dict[str, Key]] = {}

@@ -1,8 +1,8 @@
 -- One row: one alert for the alert stream (JSON, partitioned by vehicle_id).
 --   rule 'threshold': value > threshold (rules.threshold.<channel>).
 --   rule 'rate_of_change': value - baseline > threshold, where baseline is the channel's lowest
---   value within rules.rate.window.s and threshold the allowed rise (rules.rate.<channel>.rise;
---   0 disables the rule for that channel).
+--   value within rules.rate.<channel>.window.s and threshold the allowed rise
+--   (rules.rate.<channel>.rise; 0 disables the rule for that channel), from 23_analytics_rate_baselines.sql.
 -- Storm suppression: a breach raises an alert only when the same vehicle, rule and channel had
 --   no breach in the preceding rules.alert.cooldown.s of event time, so one overheating ramp
 --   yields one alert and a ramp after a quiet cooldown yields a new one.
@@ -11,32 +11,28 @@
 -- Event time: event_ts (event_time in the output); detected_at is processing time (UTC).
 -- Read by: the alerts sink (Kinesis).
 CREATE TEMPORARY VIEW rule_breaches AS
-SELECT b.vehicle_id, b.event_time, b.event_ts, c.channel, c.rule, c.`value`, c.threshold, c.baseline
-FROM channel_baselines AS b
+SELECT b.vehicle_id, b.event_time, b.event_ts, c.channel, 'threshold' AS rule, c.`value`, c.threshold,
+  CAST(NULL AS DOUBLE) AS baseline
+FROM telemetry_valid AS b
 CROSS JOIN UNNEST(ARRAY[
-  ROW('engine', 'threshold', b.engine_temp, {{rules.threshold.engine}}, CAST(NULL AS DOUBLE)),
-  ROW('engine', 'rate_of_change', b.engine_temp, {{rules.rate.engine.rise}}, b.engine_baseline),
-  ROW('brake_front_left', 'threshold', b.brake_temp_front_left, {{rules.threshold.brake_front_left}}, CAST(NULL AS DOUBLE)),
-  ROW('brake_front_left', 'rate_of_change', b.brake_temp_front_left, {{rules.rate.brake_front_left.rise}}, b.brake_front_left_baseline),
-  ROW('brake_front_right', 'threshold', b.brake_temp_front_right, {{rules.threshold.brake_front_right}}, CAST(NULL AS DOUBLE)),
-  ROW('brake_front_right', 'rate_of_change', b.brake_temp_front_right, {{rules.rate.brake_front_right.rise}}, b.brake_front_right_baseline),
-  ROW('brake_rear_left', 'threshold', b.brake_temp_rear_left, {{rules.threshold.brake_rear_left}}, CAST(NULL AS DOUBLE)),
-  ROW('brake_rear_left', 'rate_of_change', b.brake_temp_rear_left, {{rules.rate.brake_rear_left.rise}}, b.brake_rear_left_baseline),
-  ROW('brake_rear_right', 'threshold', b.brake_temp_rear_right, {{rules.threshold.brake_rear_right}}, CAST(NULL AS DOUBLE)),
-  ROW('brake_rear_right', 'rate_of_change', b.brake_temp_rear_right, {{rules.rate.brake_rear_right.rise}}, b.brake_rear_right_baseline),
-  ROW('tire_front_left', 'threshold', b.tire_temp_front_left, {{rules.threshold.tire_front_left}}, CAST(NULL AS DOUBLE)),
-  ROW('tire_front_left', 'rate_of_change', b.tire_temp_front_left, {{rules.rate.tire_front_left.rise}}, b.tire_front_left_baseline),
-  ROW('tire_front_right', 'threshold', b.tire_temp_front_right, {{rules.threshold.tire_front_right}}, CAST(NULL AS DOUBLE)),
-  ROW('tire_front_right', 'rate_of_change', b.tire_temp_front_right, {{rules.rate.tire_front_right.rise}}, b.tire_front_right_baseline),
-  ROW('tire_rear_left', 'threshold', b.tire_temp_rear_left, {{rules.threshold.tire_rear_left}}, CAST(NULL AS DOUBLE)),
-  ROW('tire_rear_left', 'rate_of_change', b.tire_temp_rear_left, {{rules.rate.tire_rear_left.rise}}, b.tire_rear_left_baseline),
-  ROW('tire_rear_right', 'threshold', b.tire_temp_rear_right, {{rules.threshold.tire_rear_right}}, CAST(NULL AS DOUBLE)),
-  ROW('tire_rear_right', 'rate_of_change', b.tire_temp_rear_right, {{rules.rate.tire_rear_right.rise}}, b.tire_rear_right_baseline),
-  ROW('speed', 'threshold', b.speed, {{rules.threshold.speed}}, CAST(NULL AS DOUBLE)),
-  ROW('rpm', 'threshold', CAST(b.rpm AS DOUBLE), {{rules.threshold.rpm}}, CAST(NULL AS DOUBLE))
-]) AS c (channel, rule, `value`, threshold, baseline)
-WHERE (c.rule = 'threshold' AND c.`value` > c.threshold)
-   OR (c.rule = 'rate_of_change' AND c.threshold > 0 AND c.`value` - c.baseline > c.threshold);
+  ROW('engine', b.engine_temp, {{rules.threshold.engine}}),
+  ROW('brake_front_left', b.brake_temp_front_left, {{rules.threshold.brake_front_left}}),
+  ROW('brake_front_right', b.brake_temp_front_right, {{rules.threshold.brake_front_right}}),
+  ROW('brake_rear_left', b.brake_temp_rear_left, {{rules.threshold.brake_rear_left}}),
+  ROW('brake_rear_right', b.brake_temp_rear_right, {{rules.threshold.brake_rear_right}}),
+  ROW('tire_front_left', b.tire_temp_front_left, {{rules.threshold.tire_front_left}}),
+  ROW('tire_front_right', b.tire_temp_front_right, {{rules.threshold.tire_front_right}}),
+  ROW('tire_rear_left', b.tire_temp_rear_left, {{rules.threshold.tire_rear_left}}),
+  ROW('tire_rear_right', b.tire_temp_rear_right, {{rules.threshold.tire_rear_right}}),
+  ROW('speed', b.speed, {{rules.threshold.speed}}),
+  ROW('rpm', CAST(b.rpm AS DOUBLE), {{rules.threshold.rpm}})
+]) AS c (channel, `value`, threshold)
+WHERE c.`value` > c.threshold
+UNION ALL
+SELECT vehicle_id, event_time, event_ts, channel, 'rate_of_change' AS rule, `value`, allowed_rise AS threshold,
+  baseline
+FROM rate_baselines
+WHERE `value` - baseline > allowed_rise;
 
 CREATE TEMPORARY VIEW alerts AS
 SELECT

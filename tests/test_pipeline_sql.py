@@ -109,3 +109,20 @@ def test_analyst_rule_change_takes_effect(replay, tmp_path):
     alerts = {(a["vehicle_id"], a["rule"]) for a in _jsonl(tmp_path / "rules" / "alerts.jsonl")}
     assert ("under", "rate_of_change") in alerts        # a 5.0 rise now breaks a 4.9 limit
     assert ("hot", "threshold") not in alerts           # 131 is under the new 135 threshold
+
+
+def test_rate_look_back_is_per_channel(replay, tmp_path):
+    """A 20 s engine look-back: 'over' (100 at 10 s, 105.1 at 40 s) no longer compares against a
+    reading 30 s old, while the 10 s ramps of cool30/cool90 still alert. Other channels keep 60 s."""
+    out, _ = replay
+    config = replay_config(overrides=["rules.rate.engine.window.s=20", "rules.rate.tire_front_left.window.s=5"])
+    run(out.parent / "input.jsonl", tmp_path / "window", config)
+    alerts = _jsonl(tmp_path / "window" / "alerts.jsonl")
+    assert alert_rows(alerts) == [a for a in expected_alerts() if a[0] != "over"]
+
+
+def test_rate_rule_disabled_by_zero_rise(replay, tmp_path):
+    out, _ = replay
+    run(out.parent / "input.jsonl", tmp_path / "off", replay_config(overrides=["rules.rate.engine.rise=0"]))
+    alerts = _jsonl(tmp_path / "off" / "alerts.jsonl")
+    assert alert_rows(alerts) == [a for a in expected_alerts() if a[1] != "rate_of_change"]
