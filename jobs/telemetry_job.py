@@ -42,7 +42,11 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     if parallelism:
         conf.set("parallelism.default", str(parallelism))
     if jars:
-        conf.set("pipeline.jars", ";".join(p.resolve().as_uri() for p in jars))
+        # Added to, not replacing: under `flink run -py` the CLI has put flink-python there.
+        from pyflink.common.configuration import Configuration
+
+        existing = Configuration.parse_list_value(conf.get("pipeline.jars", "") or "")
+        conf.set("pipeline.jars", ";".join(existing + [p.resolve().as_uri() for p in jars]))
     return t_env
 
 

@@ -148,18 +148,31 @@ def test_full_package_runs_the_job_against_moto(tmp_path, moto):
     for key, data in (("veh-1", line(fast).encode()), ("end", end_marker(fast["event_time"], 60))):
         moto.client("kinesis").put_record(StreamARN=stream_arn(moto.region, res.telemetry_stream), PartitionKey=key,
                                           Data=data)
-    # The packaged entry point in local mode, with the jar from the zip's lib/.
-    job = subprocess.Popen([sys.executable, "-c", "from jobs.telemetry_job import main; "
-                            f"main(['--config', {str(props)!r}, '--jar', {JAR_IN_ZIP!r}])"],
-                           cwd=app, env=_isolated_env(app), start_new_session=True)
+    # Submitted the way MSF submits it: Flink's CLI runs the zip's entry file (PythonDriver, -py),
+    # from another working directory and with no PYTHONPATH, so the driver and the UDF workers
+    # find jobs/, udfs/ and sql/ only through what the zip itself provides. --config makes it a
+    # local run (MiniCluster in the CLI's JVM, waits); on MSF main.py gets no arguments.
+    import pyflink
+
+    flink = Path(pyflink.__file__).parent / "bin" / "flink"
+    env = {k: v for k, v in PRISTINE_ENV.items() if k != "PYTHONPATH"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["JVM_ARGS"] = "-Daws.cborEnabled=false"       # moto cannot answer the SDK's CBOR
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    log = tmp_path / "flink-run.log"
+    with log.open("w") as out:
+        job = subprocess.Popen([str(flink), "run", "--target", "local", "--python", str(app / "main.py"),
+                                "--config", str(props), "--jar", str(app / JAR_IN_ZIP)],
+                               cwd=elsewhere, env=env, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         lines: list[str] = []
         while time.monotonic() < deadline and not lines and job.poll() is None:
             time.sleep(2)
             lines = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]
-        assert lines == [f"veh-1,{fast['event_time']},250.0,12000,5,0.5,160.0"], f"job exit {job.poll()}"
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGTERM)
-        job.wait(timeout=30)
+        job.wait(timeout=60)
+    assert lines == [f"veh-1,{fast['event_time']},250.0,12000,5,0.5,160.0"], log.read_text()[-4000:]
