@@ -90,7 +90,7 @@ def last_event_time(records) -> str:
     return max(r[at] for r in parsed if r[0] is None)
 
 
-def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
+def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s, manifest) -> int:
     """The real job against moto; returns the exit status."""
     from simulator import KinesisProducer
     from jobs.io import AwsIO
@@ -129,6 +129,7 @@ def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
         for a in alerts[:5]:
             print(f"  {a.decode()}")
         print(f"Dead letters: {len(letters)}")
+        _print_score(manifest, [json.loads(a) for a in alerts], [json.loads(d) for d in letters])
         ok = valid + len(letters) == expected
         print(f"reconciliation: read {expected} = valid {valid} + rejected {len(letters)} -> "
               f"{'OK' if ok else 'MISMATCH'}")
@@ -138,16 +139,22 @@ def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s) -> int:
         say("job cancelled")
 
 
+def _print_score(manifest: list[dict], alerts: list[dict], dead_letters: list[dict]) -> None:
+    from jobs.scoring import score
+
+    s = score(manifest, alerts, dead_letters)
+    print(f"against the simulator's ground truth: alerts found {s['alerts_found']}/{s['alerts_expected']}, "
+          f"alerts inside injected scenarios {s['alerts_inside_scenarios']}/{s['alerts_raised']}")
+
+
 def replay_instead(capture: Path, out: Path, manifest: list[dict]) -> int:
     from jobs.replay import FILE_NAMES, print_summary, replay_config, run
-    from jobs.scoring import read_jsonl, score
+    from jobs.scoring import read_jsonl
 
     summary = run(capture, out, replay_config())
     print()
     print_summary(summary, out)
-    s = score(manifest, read_jsonl(out / FILE_NAMES["alerts"]), read_jsonl(out / FILE_NAMES["dead_letters"]))
-    print(f"against the simulator's ground truth: alerts found {s['alerts_found']}/{s['alerts_expected']}, "
-          f"alerts inside injected scenarios {s['alerts_inside_scenarios']}/{s['alerts_raised']}")
+    _print_score(manifest, read_jsonl(out / FILE_NAMES["alerts"]), read_jsonl(out / FILE_NAMES["dead_letters"]))
     for name, n in (("fast_laps.csv", 5), ("alerts.jsonl", 3), ("window_aggregates.jsonl", 2)):
         lines = (out / name).read_text().splitlines()[:n]
         print(f"\n{name} (first {len(lines)}):")
@@ -204,10 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             say(f"sent to Kinesis: {sent}")
 
             if CONNECTOR_JAR.is_file():
-                return run_on_moto(moto, res, props, records, sent.sent, args.timeout)
+                return run_on_moto(moto, res, props, records, sent.sent, args.timeout, sim.manifest)
             say(f"BLOCKED: the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} could not be built: "
                 f"Maven Central as reachable from this machine has no org.apache.flink AWS connectors of the "
-                f"6.0.0-2.0 line (see build-jars.log and README 'Status'). The job cannot read Kinesis here.")
+                f"6.0.0-2.0 line (see build-jars.log and README 'Connector jars'). The job cannot read Kinesis here.")
             say("running the same SQL on the captured records with files instead (replay)")
         return replay_instead(capture, OUT_DIR / "replay", sim.manifest)
     except KeyboardInterrupt:
