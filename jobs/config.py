@@ -117,7 +117,10 @@ SCHEMA: tuple[Key, ...] = (
         "Polling shares 5 reads/s per shard; EFO gives this job 2 MB/s per shard of its own.", default="POLLING"),
     Key("source.telemetry", "efo.consumer.name", _matching(_NAME), "a consumer name",
         "EFO consumer name, required when reader.type is EFO."),
-    Key("source.telemetry", "shard.discovery.interval.s", _int(1, 3600), "an integer 1..3600",
+    # At least 5 s: the 6.0.0 source schedules its first periodic discovery one interval after
+    # start, and if that runs before the initial discovery is processed it fails the job
+    # (NullPointerException "exclusiveStartShardId cannot be null"); seen here with 1 s on a busy machine.
+    Key("source.telemetry", "shard.discovery.interval.s", _int(5, 3600), "an integer 5..3600",
         "How often new shards (after resharding) are looked for.", default=10),
 
     Key("sink.fast-laps", "delivery-stream", _matching(_NAME), "a Firehose delivery stream name",

@@ -40,7 +40,7 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int) ->
         "aws": {"region": region, "endpoint": moto.endpoint, "credentials.provider": "BASIC",
                 "credentials.access-key-id": ACCESS_KEY, "credentials.secret-key": SECRET_KEY},
         "source.telemetry": {"stream.arn": stream_arn(region, res.telemetry_stream),
-                             "init.position": "TRIM_HORIZON", "shard.discovery.interval.s": 1},
+                             "init.position": "TRIM_HORIZON"},
         "sink.fast-laps": {"delivery-stream": res.fast_laps_delivery_stream},
         "sink.dead-letters": {"delivery-stream": res.dead_letter_delivery_stream},
         "sink.alerts": {"stream.arn": stream_arn(region, res.alert_stream)},

@@ -5,7 +5,10 @@ import os
 
 import pytest
 
-from jobs.local_aws import MotoServer
+# Shared expectations assert too: let pytest explain their failures as it does in test files.
+pytest.register_assert_rewrite("tests.scenario")
+
+from jobs.local_aws import MotoServer  # noqa: E402
 
 # The environment before any Flink job ran in this process: a local PyFlink run leaves its
 # worker variables behind (PYFLINK_GATEWAY_DISABLED, FLINK_HOME, ...), and a child Python

@@ -11,6 +11,8 @@ import hashlib
 import json
 from collections import defaultdict
 
+import pytest
+
 from tests.fixtures import line, record, ts
 
 GARBAGE = b"\xb5\xff\xfe garbage"      # invalid UTF-8: a dead letter, not a failed Python worker
@@ -103,6 +105,17 @@ def expected_windows():
         }
     return expected
 
+
+
+def assert_windows_match(rows: dict[tuple[str, str], dict]) -> None:
+    """rows: (vehicle_id, window_start) -> the output's fields, per vehicle and for the fleet."""
+    expected = expected_windows()
+    assert set(rows) == set(expected)
+    for key, want in expected.items():
+        for field, value in want.items():
+            # Averages: the job sums in arrival order, this test in event-time order.
+            want_value = pytest.approx(value, rel=1e-12) if isinstance(value, float) else value
+            assert rows[key][field] == want_value, (key, field)
 
 
 def expected_alerts() -> list[tuple]:

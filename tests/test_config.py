@@ -75,6 +75,9 @@ def test_malformed_value_is_named_with_expectation():
     assert "key 'rules.threshold.engine' is 'nan'" in error_of(minimal(**{"rules/threshold.engine": "nan"}))
     assert "expected LATEST, TRIM_HORIZON or AT_TIMESTAMP" in error_of(
         minimal(**{"source.telemetry/init.position": "EARLIEST"}))
+    # Below 5 s the Kinesis source's periodic shard discovery can race its initial one.
+    assert error_of(minimal(**{"source.telemetry/shard.discovery.interval.s": "1"})) == (
+        "config: key 'source.telemetry.shard.discovery.interval.s' is '1'; expected an integer 5..3600")
 
 
 def test_unknown_key_and_group_are_rejected():

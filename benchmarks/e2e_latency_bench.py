@@ -1,0 +1,156 @@
+"""End-to-end latency of the real job on moto: Kinesis -> job (MiniCluster, real connectors) ->
+Firehose/S3 and DynamoDB, with baselines measured in the same run.
+
+    .venv/bin/python -m benchmarks.e2e_latency_bench [--vehicles 10] [--hz 10] [--seconds 60]
+
+A clean simulated fleet is sent at its own event-time pace (event_time follows the wall clock),
+so the watermark advances as it would on a live stream. Prints:
+  - fast laps: time from a record's PutRecords to its CSV line appearing in S3 (p50/p90/p99/max);
+  - window aggregates: time from a window's end (wall clock) to its item appearing in DynamoDB;
+  - baseline, moto Kinesis put -> get for the same records (what any consumer pays here);
+  - the floor the job's semantics impose: the watermark's bounded out-of-orderness (the event-time
+    dedupe releases a record once the watermark passes it) plus the sinks' flush timeout;
+and the sustained input rate. Needs build/lib/telemetry-connectors.jar (`make jars`). Figures
+only, no assertions. S3 and DynamoDB are polled every --poll seconds: latencies are upper bounds
+within that resolution.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from jobs.config import parse
+from jobs.io import AwsIO
+from jobs.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
+from jobs.local_run import local_properties, scan_table
+from jobs.telemetry_job import CONNECTOR_JAR, build, configure, create_table_env
+from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    v = sorted(values)
+    pick = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
+    return (f"p50 {pick(0.50):6.2f} s   p90 {pick(0.90):6.2f} s   p99 {pick(0.99):6.2f} s   "
+            f"max {v[-1]:6.2f} s   (n={len(v)})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--vehicles", type=int, default=10)
+    p.add_argument("--hz", type=float, default=10.0, help="records per second per vehicle")
+    p.add_argument("--seconds", type=float, default=60.0, help="wall-clock seconds of sending")
+    p.add_argument("--poll", type=float, default=0.25)
+    p.add_argument("--parallelism", type=int, default=2)
+    args = p.parse_args(argv)
+    if not CONNECTOR_JAR.is_file():
+        print(f"{CONNECTOR_JAR} is missing (`make jars`): this benchmark needs the real connectors", file=sys.stderr)
+        return 2
+
+    rate = args.vehicles * args.hz
+    with MotoServer() as moto:
+        res = LocalResources()
+        create_resources(moto, res)
+        props = local_properties(moto, res, parallelism=args.parallelism)
+        config = parse(props)
+        t_env = create_table_env(parallelism=args.parallelism, jars=(CONNECTOR_JAR,))
+        configure(t_env, config)
+        client = build(t_env, config, AwsIO(config)).execute().get_job_client()
+        try:
+            time.sleep(8)       # job running and shards assigned before the clock starts
+            start = datetime.now(timezone.utc) + timedelta(seconds=1)
+            fleet = FleetConfig(vehicles=args.vehicles, hz=args.hz, duration=args.seconds,
+                                start=format_event_time(int(start.timestamp() * 1000)), seed=5)
+            records = clean_records(fleet)
+            sent_at: dict[tuple[str, str], float] = {}
+            fast_keys: set[tuple[str, str]] = set()
+
+            def stamped():
+                for key, data in records:
+                    r = json.loads(data)
+                    k = (r["vehicle_id"], r["event_time"])
+                    sent_at[k] = time.time()
+                    if r["speed"] >= config.get("rules", "fast-lap.min-speed"):
+                        fast_keys.add(k)
+                    yield key, data
+
+            seen_fast: dict[tuple[str, str], float] = {}
+            seen_windows: dict[tuple[str, str], float] = {}
+            got_kinesis: list[float] = []
+            done = threading.Event()
+
+            def poll_outputs():
+                ddb = moto.client("dynamodb")
+                while not done.is_set():
+                    now = time.time()
+                    for line in read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]:
+                        f = line.split(",")
+                        seen_fast.setdefault((f[0], f[1]), now)
+                    for item in scan_table(ddb, res.aggregates_table):
+                        seen_windows.setdefault((item["vehicle_id"]["S"], item["window_end"]["S"]), now)
+                    time.sleep(args.poll)
+
+            def poll_kinesis():
+                # Baseline: a plain polling consumer of the same stream.
+                kinesis = moto.client("kinesis")
+                arn = stream_arn(moto.region, res.telemetry_stream)
+                its = [kinesis.get_shard_iterator(StreamARN=arn, ShardId=s["ShardId"], ShardIteratorType="LATEST")
+                       ["ShardIterator"] for s in kinesis.list_shards(StreamARN=arn)["Shards"]]
+                while not done.is_set():
+                    for i, it in enumerate(its):
+                        resp = kinesis.get_records(ShardIterator=it, StreamARN=arn, Limit=1000)
+                        now = time.time()
+                        for rec in resp["Records"]:
+                            r = json.loads(rec["Data"])
+                            t = sent_at.get((r["vehicle_id"], r["event_time"]))
+                            if t is not None:
+                                got_kinesis.append(now - t)
+                        its[i] = resp["NextShardIterator"]
+                    time.sleep(args.poll)
+
+            pollers = [threading.Thread(target=poll_outputs, daemon=True),
+                       threading.Thread(target=poll_kinesis, daemon=True)]
+            for t in pollers:
+                t.start()
+            t0 = time.time()
+            summary = KinesisProducer(moto.client("kinesis"), stream_arn=stream_arn(moto.region, res.telemetry_stream)) \
+                .send(stamped(), rate=rate)
+            elapsed = time.time() - t0
+            # Let the watermark pass the last records: one more window of idle shards + slack.
+            deadline = time.time() + config.get("job", "window.size.s") + 40
+            while time.time() < deadline and len(seen_fast) < len(fast_keys):
+                time.sleep(1)
+            done.set()
+            for t in pollers:
+                t.join(timeout=10)
+        finally:
+            client.cancel().result()
+
+    fast_lat = [seen_fast[k] - sent_at[k] for k in fast_keys if k in seen_fast]
+    window_lat = []
+    for (vehicle, end), seen in seen_windows.items():
+        end_wall = datetime.strptime(end, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+        window_lat.append(seen - end_wall)
+    floor = config.get("job", "watermark.out-of-orderness.ms") / 1000 + config.get("sinks", "flush.timeout.ms") / 1000
+    print(f"input: {summary.sent} records in {elapsed:.1f} s = {summary.sent / elapsed:,.0f} records/s "
+          f"(target {rate:,.0f}), {args.vehicles} vehicles, 2 shards, parallelism {args.parallelism}")
+    print(f"fast laps, put -> CSV line in S3:          {percentiles(fast_lat)}   "
+          f"({len(fast_lat)}/{len(fast_keys)} arrived)")
+    print(f"window aggregates, window end -> DynamoDB: {percentiles(window_lat)}   "
+          f"({len(window_lat)} window items)")
+    print(f"baseline, moto Kinesis put -> get:         {percentiles(got_kinesis)}")
+    print(f"floor from the job's semantics: out-of-orderness + flush timeout = {floor:.2f} s")
+    if fast_lat and got_kinesis:
+        med = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
+        print(f"ratio fast-lap p50 / Kinesis p50: {med(fast_lat) / med(got_kinesis):.1f}; "
+              f"fast-lap p50 - floor: {med(fast_lat) - floor:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
