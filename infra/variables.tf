@@ -214,7 +214,7 @@ variable "start_application" {
 }
 
 variable "parallelism" {
-  description = "Initial application parallelism (= KPUs, since parallelism_per_kpu is 1 for the Python UDFs)."
+  description = "Initial application parallelism (= KPUs, since parallelism_per_kpu is 1 for the Python UDFs). Keep it at least the telemetry stream's shard count (see the check in main.tf)."
   type        = number
   default     = 2
   validation {
