@@ -370,7 +370,10 @@ def _all_policy_documents() -> list[tuple[str, str, dict]]:
 
 def test_policy_documents_have_no_wildcards_on_data():
     docs = _all_policy_documents()
-    assert len(docs) >= 9
+    # Every permission the stack grants is in one of these (a new one must be listed here).
+    assert sorted((m, n) for m, n, _ in docs) == [
+        ("alert_fanout", "pipe"), ("firehose_s3", "delivery"), ("flink_app", "execution"), ("iot_ingest", "put"),
+        ("s3_bucket", "tls_only"), ("service_role", "assume")]
     for module, name, doc in docs:
         for st in _statements(doc):
             effect = st.get("effect", "Allow")
@@ -392,11 +395,27 @@ def test_policy_documents_have_no_wildcards_on_data():
                         assert res != "*" and not res.endswith(":*:*"), f"{where}: {res}"
 
 
+SERVICE_ROLES = {"flink_app": "kinesisanalytics.amazonaws.com", "firehose_s3": "firehose.amazonaws.com",
+                 "alert_fanout": "pipes.amazonaws.com", "iot_ingest": "iot.amazonaws.com"}
+
+
+def module_calls(directory: Path) -> dict[str, dict]:
+    found = {}
+    for _, block in _blocks("module", directory):
+        found.update(block)
+    return found
+
+
 def test_role_policies_use_policy_documents():
+    policy_doc = r"\$\{data\.aws_iam_policy_document\.[a-z_]+\.json\}"
     for directory in [INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir())]:
         for name, rp in resources(directory, "aws_iam_role_policy").items():
-            assert re.fullmatch(r"\$\{data\.aws_iam_policy_document\.[a-z_]+\.json\}", rp["policy"]), \
-                f"{directory.name}/{name}: inline policy escapes the IAM checks"
+            # service_role attaches what its caller built; the callers are checked below.
+            allowed = r"\$\{var\.policy_json\}" if directory.name == "service_role" else policy_doc
+            assert re.fullmatch(allowed, rp["policy"]), f"{directory.name}/{name}: inline policy escapes the IAM checks"
+        for name, call in module_calls(directory).items():
+            if call["source"] == "../service_role":
+                assert re.fullmatch(policy_doc, call["policy_json"]), f"{directory.name}/{name}"
         assert not resources(directory, "aws_iam_policy_attachment")
         assert not resources(directory, "aws_iam_role_policy_attachment")  # no managed (broad) policies
 
@@ -441,13 +460,22 @@ def root_or_module_local(directory: Path, name: str) -> str:
 
 
 def test_trust_policies_pin_service_and_account():
-    for module, principal in (("flink_app", "kinesisanalytics.amazonaws.com"), ("firehose_s3", "firehose.amazonaws.com"),
-                              ("alert_fanout", "pipes.amazonaws.com"), ("iot_ingest", "iot.amazonaws.com")):
-        st = _one(data_sources(MODULES / module, "aws_iam_policy_document")["assume"]["statement"])
-        assert st["actions"] == ["sts:AssumeRole"]
-        assert _one(st["principals"])["identifiers"] == [principal]
-        cond = _one(st["condition"])
-        assert cond["variable"] == "aws:SourceAccount" and cond["test"] == "StringEquals"
+    st = _one(data_sources(MODULES / "service_role", "aws_iam_policy_document")["assume"]["statement"])
+    assert st["actions"] == ["sts:AssumeRole"]
+    assert _one(st["principals"])["identifiers"] == ["${var.service}"]
+    cond = _one(st["condition"])
+    assert cond["variable"] == "aws:SourceAccount" and cond["test"] == "StringEquals"
+    assert cond["values"] == ["${data.aws_caller_identity.current.account_id}"]
+    # Every role is a service_role, each for exactly its service; no other trust policy exists.
+    for module, principal in SERVICE_ROLES.items():
+        calls = [c for c in module_calls(MODULES / module).values() if c["source"] == "../service_role"]
+        assert [c["service"] for c in calls] == [principal], module
+    assert set(_roles_outside_service_role()) == set()
+
+
+def _roles_outside_service_role() -> list[str]:
+    return [f"{d.name}/{n}" for d in [INFRA, *MODULES.iterdir()] if d.is_dir() and d.name != "service_role"
+            for n in resources(d, "aws_iam_role")]
 
 
 def test_other_roles_are_scoped():
@@ -542,4 +570,4 @@ def test_iot_rule_is_optional_and_keyed_by_vehicle():
     rule = resources(MODULES / "iot_ingest", "aws_iot_topic_rule")["this"]
     kinesis = _one(rule["kinesis"])
     assert kinesis["partition_key"] in ("$${topic(2)}", "${topic(2)}")
-    assert kinesis["role_arn"] == "${aws_iam_role.this.arn}"
+    assert kinesis["role_arn"] == "${module.role.arn}"

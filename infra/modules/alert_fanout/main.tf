@@ -1,5 +1,4 @@
 # Alert fan-out: alert stream -> EventBridge Pipe -> SNS topic -> e-mail / SMS.
-data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
 resource "aws_sns_topic" "this" {
@@ -19,26 +18,6 @@ resource "aws_sns_topic_subscription" "sms" {
   topic_arn = aws_sns_topic.this.arn
   protocol  = "sms"
   endpoint  = each.value
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["pipes.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "pipe" {
-  name_prefix        = substr("${var.name}-pipe-", 0, 38)
-  assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
 # What a Pipes Kinesis source polls with, on the one stream; Publish on the one topic.
@@ -61,15 +40,9 @@ data "aws_iam_policy_document" "pipe" {
   }
 }
 
-resource "aws_iam_role_policy" "pipe" {
-  name   = "alert-fanout"
-  role   = aws_iam_role.pipe.id
-  policy = data.aws_iam_policy_document.pipe.json
-}
-
 resource "aws_pipes_pipe" "this" {
   name     = var.name
-  role_arn = aws_iam_role.pipe.arn
+  role_arn = module.role.arn
   source   = var.alert_stream_arn
   target   = aws_sns_topic.this.arn
 
@@ -86,5 +59,24 @@ resource "aws_pipes_pipe" "this" {
     input_template = "<$.data>"
   }
 
-  depends_on = [aws_iam_role_policy.pipe]
+  depends_on = [module.role]
+}
+
+module "role" {
+  source      = "../service_role"
+  name_prefix = "${var.name}-pipe-"
+  service     = "pipes.amazonaws.com"
+  policy_name = "alert-fanout"
+  policy_json = data.aws_iam_policy_document.pipe.json
+}
+
+# Addresses before the role moved into ../service_role: no replacement of existing roles.
+moved {
+  from = aws_iam_role.pipe
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.pipe
+  to   = module.role.aws_iam_role_policy.this
 }

@@ -10,5 +10,5 @@ output "pipe_arn" {
 
 output "pipe_role_arn" {
   description = "ARN of the pipe's role."
-  value       = aws_iam_role.pipe.arn
+  value       = module.role.arn
 }

@@ -1,5 +1,4 @@
 # Firehose DirectPut delivery stream -> S3, with its own role scoped to its bucket prefixes.
-data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
@@ -30,7 +29,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
   }
 
   extended_s3_configuration {
-    role_arn           = aws_iam_role.this.arn
+    role_arn           = module.role.arn
     bucket_arn         = var.bucket_arn
     buffering_size     = var.buffering_size_mb
     buffering_interval = var.buffering_interval_s
@@ -56,26 +55,6 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 }
 
 # ---------------------------------------------------------------- delivery role
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["firehose.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name_prefix        = substr("${var.name}-firehose-", 0, 38)
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-}
-
 data "aws_iam_policy_document" "delivery" {
   statement {
     sid       = "BucketLevel"
@@ -107,8 +86,21 @@ data "aws_iam_policy_document" "delivery" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "deliver-to-s3"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.delivery.json
+module "role" {
+  source      = "../service_role"
+  name_prefix = "${var.name}-firehose-"
+  service     = "firehose.amazonaws.com"
+  policy_name = "deliver-to-s3"
+  policy_json = data.aws_iam_policy_document.delivery.json
+}
+
+# Addresses before the role moved into ../service_role: no replacement of existing roles.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

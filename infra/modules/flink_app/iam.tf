@@ -14,26 +14,6 @@ locals {
   efo_consumer_arn = var.efo_consumer_name == null ? null : "${var.telemetry_stream_arn}/consumer/${var.efo_consumer_name}:*"
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["kinesisanalytics.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name_prefix        = substr("${var.name}-msf-", 0, 38)
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-}
-
 data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadTelemetryStream"
@@ -102,8 +82,21 @@ data "aws_iam_policy_document" "execution" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "telemetry-job"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.execution.json
+module "role" {
+  source      = "../service_role"
+  name_prefix = "${var.name}-msf-"
+  service     = "kinesisanalytics.amazonaws.com"
+  policy_name = "telemetry-job"
+  policy_json = data.aws_iam_policy_document.execution.json
+}
+
+# Addresses before the role moved into ../service_role: no replacement of existing roles.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

@@ -1,6 +1,5 @@
 # The MSF (Managed Service for Apache Flink) application running the PyFlink job, its log
 # group and its execution role.
-data "aws_caller_identity" "current" {}
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/kinesis-analytics/${var.name}"
@@ -16,7 +15,7 @@ resource "aws_cloudwatch_log_stream" "this" {
 resource "aws_kinesisanalyticsv2_application" "this" {
   name                   = var.name
   runtime_environment    = "FLINK-2_2"
-  service_execution_role = aws_iam_role.this.arn
+  service_execution_role = module.role.arn
   start_application      = var.start_application
 
   application_configuration {

@@ -10,7 +10,7 @@ output "application_arn" {
 
 output "execution_role_arn" {
   description = "ARN of the execution role."
-  value       = aws_iam_role.this.arn
+  value       = module.role.arn
 }
 
 output "log_group_name" {

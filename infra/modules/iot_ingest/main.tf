@@ -1,7 +1,6 @@
 # IoT Core topic rule: vehicle MQTT messages -> telemetry stream, keyed by vehicle
 # (as in seed 002, but with ${topic(2)} as the partition key instead of newuuid(), so one
 # vehicle's readings stay ordered in one shard).
-data "aws_caller_identity" "current" {}
 
 resource "aws_iot_topic_rule" "this" {
   name        = var.name
@@ -11,30 +10,10 @@ resource "aws_iot_topic_rule" "this" {
   sql_version = "2016-03-23"
 
   kinesis {
-    role_arn      = aws_iam_role.this.arn
+    role_arn      = module.role.arn
     stream_name   = var.telemetry_stream_name
     partition_key = "$${topic(2)}"
   }
-}
-
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["iot.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "this" {
-  name_prefix        = substr("${var.name}-iot-", 0, 38)
-  assume_role_policy = data.aws_iam_policy_document.assume.json
 }
 
 data "aws_iam_policy_document" "put" {
@@ -50,8 +29,21 @@ data "aws_iam_policy_document" "put" {
   }
 }
 
-resource "aws_iam_role_policy" "this" {
-  name   = "put-telemetry"
-  role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.put.json
+module "role" {
+  source      = "../service_role"
+  name_prefix = "${var.name}-iot-"
+  service     = "iot.amazonaws.com"
+  policy_name = "put-telemetry"
+  policy_json = data.aws_iam_policy_document.put.json
+}
+
+# Addresses before the role moved into ../service_role: no replacement of existing roles.
+moved {
+  from = aws_iam_role.this
+  to   = module.role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.this
+  to   = module.role.aws_iam_role_policy.this
 }

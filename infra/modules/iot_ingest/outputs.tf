@@ -5,5 +5,5 @@ output "rule_arn" {
 
 output "role_arn" {
   description = "ARN of the rule's role."
-  value       = aws_iam_role.this.arn
+  value       = module.role.arn
 }
