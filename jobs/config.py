@@ -253,17 +253,21 @@ def _check_dependencies(v: dict[str, dict[str, Any]], source: str) -> None:
                               f"expected aws.region {region}")
 
 
-def load(path: str | Path) -> Config:
+def read_json(path: str | Path) -> Any:
+    """A configuration file's JSON; unreadable or non-JSON files raise ConfigError naming the file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read configuration {path}: {e.strerror}") from None
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    return parse(document, str(path))
+
+
+def load(path: str | Path) -> Config:
+    return parse(read_json(path), str(path))
 
 
 def document(groups: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

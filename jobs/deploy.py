@@ -30,7 +30,6 @@ with botocore's Stubber, which checks every request against the real API model.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, load, parse
+from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, parse, read_json
 from jobs.package import DEFAULT_JAR, PackageError, build_package, run_options_group, sha256
 
 RUNTIME = "FLINK-2_2"
@@ -89,13 +88,9 @@ def load_properties(path: Path) -> list[dict[str, Any]]:
     package's own (jobs.package.run_options), whatever FILE says.
     """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = read_json(path)
         config_doc = document(doc) if isinstance(doc, dict) else doc
-        parse(config_doc, str(path)) if isinstance(doc, dict) else load(path)
-    except OSError as e:
-        raise DeployError(f"cannot read properties {path}: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise DeployError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+        parse(config_doc, str(path))
     except ConfigError as e:
         raise DeployError(str(e)) from None
     groups = [{"PropertyGroupId": g["PropertyGroupId"], "PropertyMap": {k: str(v) for k, v in g["PropertyMap"].items()

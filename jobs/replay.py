@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from jobs.config import SCHEMA, Config, ConfigError, document, load, parse
+from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.io import OUTPUTS, FileIO
 from jobs.scoring import read_jsonl, score
 from jobs.telemetry_job import build, configure, create_table_env
@@ -45,9 +45,10 @@ _OFFLINE_DEFAULTS = {
 def replay_config(config_path: Path | None = None, overrides: list[str] = ()) -> Config:
     groups: dict[str, dict[str, str]] = {g: dict(k) for g, k in _OFFLINE_DEFAULTS.items()}
     if config_path:
-        for entry in json.loads(Path(config_path).read_text(encoding="utf-8")):
+        entries = read_json(config_path)
+        parse(entries, str(config_path))  # the file alone must be valid too: same errors as on MSF
+        for entry in entries:
             groups.setdefault(entry["PropertyGroupId"], {}).update(entry["PropertyMap"])
-        load(config_path)  # the file alone must be valid too: same errors as on MSF
     known_groups = sorted({k.group for k in SCHEMA}, key=len, reverse=True)
     for item in overrides:
         name, sep, value = item.partition("=")

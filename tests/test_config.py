@@ -124,3 +124,17 @@ def test_readme_configuration_table_matches_the_schema():
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme, "regenerate with: python -m jobs.config --markdown"
+
+
+def test_replay_config_file_errors_are_config_errors(tmp_path, capsys):
+    from jobs import replay
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    (tmp_path / "in.jsonl").write_text("", encoding="utf-8")
+    assert replay.main([str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out"), "--config", str(bad)]) == 2
+    assert f"{bad}: not valid JSON" in capsys.readouterr().err
+    # A file that is JSON but not MSF's list: the schema's message, not a traceback.
+    bad.write_text(json.dumps({"aws": {}}), encoding="utf-8")
+    assert replay.main([str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out"), "--config", str(bad)]) == 2
+    assert "expected a JSON list" in capsys.readouterr().err
