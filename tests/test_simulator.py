@@ -515,3 +515,24 @@ def test_cli_sends_to_kinesis(moto, monkeypatch, tmp_path, capsys):
     assert read_stream(client, "telemetry")["shardId-000000000000"] == list(
         generate(FleetConfig(vehicles=3, duration=30, malformed_rate=0.05)))
     assert "sent=" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_ground_truth_assumes_the_jobs_default_rules():
+    # The simulator keeps its own copy of the rules (it runs without the job); this keeps the
+    # copy honest: a changed job default must change the ground truth with it.
+    from jobs.config import SCHEMA
+    from jobs.scoring import job_channel
+    from simulator import DEAD_LETTER_REASONS
+    from udfs.telemetry import REASONS
+
+    defaults = {(k.group, k.name): k.default for k in SCHEMA}
+    for ch in TEMP_CHANNELS:
+        job = job_channel(ch)
+        assert RATE[channel_group(ch)] == defaults[("rules", f"rate.{job}.rise")], ch
+        assert RULE_WINDOW_S == defaults[("rules", f"rate.{job}.window.s")], ch
+        assert THRESHOLD[channel_group(ch)] == defaults[("rules", f"threshold.{job}")], ch
+    for ch in ("speed", "rpm"):
+        assert THRESHOLD[ch] == defaults[("rules", f"threshold.{ch}")]
+    assert WATERMARK_S * 1000 == defaults[("job", "watermark.out-of-orderness.ms")]
+    assert set(DEAD_LETTER_REASONS) == set(REASONS) | {"duplicate"}
