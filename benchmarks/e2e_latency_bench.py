@@ -24,11 +24,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from jobs.config import parse
-from jobs.io import AwsIO
 from jobs.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
-from jobs.local_run import local_properties, scan_table
-from jobs.telemetry_job import CONNECTOR_JAR, build, configure, create_table_env
-from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time
+from jobs.local_run import local_properties, scan_table, start_on_moto
+from jobs.telemetry_job import CONNECTOR_JAR
+from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
 
 
 def percentiles(values: list[float]) -> str:
@@ -58,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         create_resources(moto, res)
         props = local_properties(moto, res, parallelism=args.parallelism)
         config = parse(props)
-        t_env = create_table_env(parallelism=args.parallelism, jars=(CONNECTOR_JAR,))
-        configure(t_env, config)
-        client = build(t_env, config, AwsIO(config)).execute().get_job_client()
+        client = start_on_moto(config)
         try:
             time.sleep(8)       # job running and shards assigned before the clock starts
             start = datetime.now(timezone.utc) + timedelta(seconds=1)
@@ -86,19 +83,24 @@ def main(argv: list[str] | None = None) -> int:
 
             errors: list[BaseException] = []
 
+            def reporting(poll):
+                def run():
+                    try:
+                        poll()
+                    except BaseException as e:  # reported below instead of dying silently in the thread
+                        errors.append(e)
+                return run
+
             def poll_outputs():
                 ddb = moto.client("dynamodb")
-                try:
-                    while not done.is_set():
-                        now = time.time()
-                        for line in read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]:
-                            f = line.split(",")
-                            seen_fast.setdefault((f[0], f[1]), now)
-                        for item in scan_table(ddb, res.aggregates_table):
-                            seen_windows.setdefault((item["vehicle_id"]["S"], item["window_end"]["S"]), now)
-                        time.sleep(args.poll)
-                except BaseException as e:  # reported below instead of dying silently in the thread
-                    errors.append(e)
+                while not done.is_set():
+                    now = time.time()
+                    for line in read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]:
+                        f = line.split(",")
+                        seen_fast.setdefault((f[0], f[1]), now)
+                    for item in scan_table(ddb, res.aggregates_table):
+                        seen_windows.setdefault((item["vehicle_id"]["S"], item["window_end"]["S"]), now)
+                    time.sleep(args.poll)
 
             def poll_kinesis():
                 # Baseline: a plain polling consumer of the same stream.
@@ -118,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         its[i] = resp["NextShardIterator"]
                     time.sleep(args.poll)
 
-            pollers = [threading.Thread(target=poll_outputs, daemon=True),
-                       threading.Thread(target=poll_kinesis, daemon=True)]
+            pollers = [threading.Thread(target=reporting(poll_outputs), daemon=True),
+                       threading.Thread(target=reporting(poll_kinesis), daemon=True)]
             for t in pollers:
                 t.start()
             t0 = time.time()
@@ -145,8 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     fast_lat = [seen_fast[k] - sent_at[k] for k in fast_keys if k in seen_fast]
     window_lat = []
     for (vehicle, end), seen in seen_windows.items():
-        end_wall = datetime.strptime(end, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-        window_lat.append(seen - end_wall)
+        window_lat.append(seen - parse_event_time(end) / 1000)
     floor = config.get("job", "watermark.out-of-orderness.ms") / 1000 + config.get("sinks", "flush.timeout.ms") / 1000
     print(f"input: {summary.sent} records in {elapsed:.1f} s = {summary.sent / elapsed:,.0f} records/s "
           f"(target {rate:,.0f}), {args.vehicles} vehicles, 2 shards, parallelism {args.parallelism}")

@@ -90,18 +90,23 @@ def last_event_time(records) -> str:
     return max(r[at] for r in parsed if r[0] is None)
 
 
-def run_on_moto(moto, res, props_path, records, summary_sent, timeout_s, manifest) -> int:
-    """The real job against moto; returns the exit status."""
-    from simulator import KinesisProducer
+def start_on_moto(config, watermark_every_record: bool = False):
+    """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster;
+    returns its JobClient. The caller cancels it."""
     from jobs.io import AwsIO
     from jobs.telemetry_job import build, configure, create_table_env
 
-    config = load(props_path)
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,))
-    configure(t_env, config)
+    configure(t_env, config, watermark_every_record=watermark_every_record)
+    return build(t_env, config, AwsIO(config)).execute().get_job_client()
+
+
+def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -> int:
+    """The real job against moto; returns the exit status."""
+    from simulator import KinesisProducer
+
     say("submitting the job to the local MiniCluster")
-    result = build(t_env, config, AwsIO(config)).execute()
-    client = result.get_job_client()
+    client = start_on_moto(config)
     try:
         kinesis, ddb = moto.client("kinesis"), moto.client("dynamodb")
         marker = ("local-run-end-marker", end_marker(last_event_time(records), config.get("job", "window.size.s")))
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"buckets, delivery streams, tables")
             props = OUT_DIR / "application_properties.json"
             props.write_text(json.dumps(local_properties(moto, res, args.parallelism), indent=2))
-            load(props)  # the same validation the job runs at start
+            config = load(props)  # the same validation the job runs at start
             say(f"wrote job configuration {props}")
 
             kinesis = moto.client("kinesis")
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"sent to Kinesis: {sent}")
 
             if CONNECTOR_JAR.is_file():
-                return run_on_moto(moto, res, props, records, sent.sent, args.timeout, sim.manifest)
+                return run_on_moto(moto, res, config, records, sent.sent, args.timeout, sim.manifest)
             say(f"BLOCKED: the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} could not be built: "
                 f"Maven Central as reachable from this machine has no org.apache.flink AWS connectors of the "
                 f"6.0.0-2.0 line (see build-jars.log and README 'Connector jars'). The job cannot read Kinesis here.")

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from jobs.replay import replay_config, run
+from jobs.scoring import read_jsonl
 from tests.fixtures import ts
 from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, expected_alerts,
                             assert_windows_match, fast_lap_rows, payloads)
@@ -25,10 +26,6 @@ def replay(tmp_path_factory):
     return folder / "out", summary
 
 
-def _jsonl(path):
-    return [json.loads(l) for l in path.read_text().splitlines() if l]
-
-
 def test_counts_reconcile(replay):
     out, summary = replay
     assert summary["records_read"] == 19 + 9
@@ -39,7 +36,7 @@ def test_counts_reconcile(replay):
 
 def test_each_dead_letter_reason_once(replay):
     out, _ = replay
-    letters = _jsonl(out / "dead_letters.jsonl")
+    letters = read_jsonl(out / "dead_letters.jsonl")
     assert sorted(d["reason"] for d in letters) == EXPECTED_REASONS
     by_reason = {d["reason"]: d for d in letters}
     assert sorted(d["payload"] for d in letters if d["reason"] == "not_json") == [
@@ -60,7 +57,7 @@ def test_fast_laps_keep_exactly_speed_at_or_above_200(replay):
 
 def test_window_aggregates_per_vehicle_and_fleet(replay):
     out, _ = replay
-    rows = {(w.pop("vehicle_id"), w.pop("window_start")): w for w in _jsonl(out / "window_aggregates.jsonl")}
+    rows = {(w.pop("vehicle_id"), w.pop("window_start")): w for w in read_jsonl(out / "window_aggregates.jsonl")}
     assert_windows_match(rows)
     # Boundaries: 59.999 and 60.000 fall in consecutive windows.
     assert rows[("win", ts(0.0))]["record_count"] == 1 and rows[("win", ts(60.0))]["record_count"] == 1
@@ -71,7 +68,7 @@ def test_window_aggregates_per_vehicle_and_fleet(replay):
 
 def test_latest_state_is_newest_by_event_time(replay):
     out, _ = replay
-    state = {s["vehicle_id"]: s for s in _jsonl(out / "latest_state.jsonl")}
+    state = {s["vehicle_id"]: s for s in read_jsonl(out / "latest_state.jsonl")}
     assert set(state) == set(VALID)
     assert state["ooo"]["last_event_time"] == ts(20.0)      # 17 s arrived later but is older
     assert state["cool90"]["last_event_time"] == ts(100.0)
@@ -81,7 +78,7 @@ def test_latest_state_is_newest_by_event_time(replay):
 
 def test_alerts_threshold_rate_and_cooldown(replay):
     out, _ = replay
-    alerts = _jsonl(out / "alerts.jsonl")
+    alerts = read_jsonl(out / "alerts.jsonl")
     assert alert_rows(alerts) == expected_alerts()
     assert all(a["detected_at"].endswith("Z") for a in alerts)
 
@@ -90,17 +87,17 @@ def test_rerun_rewrites_identical_windows_and_alert_ids(replay, tmp_path):
     out, _ = replay
     summary = run(out.parent / "input.jsonl", tmp_path / "again", replay_config())
     assert summary["reconciled"]
-    assert sorted(_jsonl(tmp_path / "again" / "window_aggregates.jsonl"), key=json.dumps) == \
-        sorted(_jsonl(out / "window_aggregates.jsonl"), key=json.dumps)
-    assert sorted(a["alert_id"] for a in _jsonl(tmp_path / "again" / "alerts.jsonl")) == \
-        sorted(a["alert_id"] for a in _jsonl(out / "alerts.jsonl"))
+    assert sorted(read_jsonl(tmp_path / "again" / "window_aggregates.jsonl"), key=json.dumps) == \
+        sorted(read_jsonl(out / "window_aggregates.jsonl"), key=json.dumps)
+    assert sorted(a["alert_id"] for a in read_jsonl(tmp_path / "again" / "alerts.jsonl")) == \
+        sorted(a["alert_id"] for a in read_jsonl(out / "alerts.jsonl"))
 
 
 def test_analyst_rule_change_takes_effect(replay, tmp_path):
     out, _ = replay
     config = replay_config(overrides=["rules.rate.engine.rise=4.9", "rules.threshold.engine=135"])
     run(out.parent / "input.jsonl", tmp_path / "rules", config)
-    alerts = {(a["vehicle_id"], a["rule"]) for a in _jsonl(tmp_path / "rules" / "alerts.jsonl")}
+    alerts = {(a["vehicle_id"], a["rule"]) for a in read_jsonl(tmp_path / "rules" / "alerts.jsonl")}
     assert ("under", "rate_of_change") in alerts        # a 5.0 rise now breaks a 4.9 limit
     assert ("hot", "threshold") not in alerts           # 131 is under the new 135 threshold
 
@@ -111,12 +108,12 @@ def test_rate_look_back_is_per_channel(replay, tmp_path):
     out, _ = replay
     config = replay_config(overrides=["rules.rate.engine.window.s=20", "rules.rate.tire_front_left.window.s=5"])
     run(out.parent / "input.jsonl", tmp_path / "window", config)
-    alerts = _jsonl(tmp_path / "window" / "alerts.jsonl")
+    alerts = read_jsonl(tmp_path / "window" / "alerts.jsonl")
     assert alert_rows(alerts) == [a for a in expected_alerts() if a[0] != "over"]
 
 
 def test_rate_rule_disabled_by_zero_rise(replay, tmp_path):
     out, _ = replay
     run(out.parent / "input.jsonl", tmp_path / "off", replay_config(overrides=["rules.rate.engine.rise=0"]))
-    alerts = _jsonl(tmp_path / "off" / "alerts.jsonl")
+    alerts = read_jsonl(tmp_path / "off" / "alerts.jsonl")
     assert alert_rows(alerts) == [a for a in expected_alerts() if a[1] != "rate_of_change"]
