@@ -5,13 +5,11 @@ from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
 from pyflink.table.udf import udf
 
-from udfs.telemetry import FIELDS, INTEGER_FIELDS, parse_record
-
-_STRING_FIELDS = {"reason", "detail", "vehicle_id", "event_time"}
+from udfs.telemetry import FIELDS, INTEGER_FIELDS, STRING_FIELDS, parse_record
 
 
 def _field_type(name: str):
-    if name in _STRING_FIELDS:
+    if name in STRING_FIELDS:
         return DataTypes.STRING()
     return DataTypes.INT() if name in INTEGER_FIELDS else DataTypes.DOUBLE()
 

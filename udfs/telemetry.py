@@ -45,7 +45,8 @@ _REQUIRED_NUMBERS = (
     *(("pressures", "tires", w) for w in _WHEELS),
 )
 
-FIELDS = ("reason", "detail", "vehicle_id", "event_time", *(c[0] for c in _NUMERIC))
+STRING_FIELDS = ("reason", "detail", "vehicle_id", "event_time")
+FIELDS = (*STRING_FIELDS, *(c[0] for c in _NUMERIC))
 INTEGER_FIELDS = frozenset(c[0] for c in _NUMERIC if c[2])
 _REJECT_PADDING = (None,) * (len(FIELDS) - 2)
 
