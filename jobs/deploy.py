@@ -173,8 +173,9 @@ def _flink_configuration(args: argparse.Namespace, update: bool) -> dict[str, An
     sfx = "Update" if update else ""
     out: dict[str, Any] = {}
     par = {k: v for k, v in (("Parallelism", args.parallelism), ("AutoScalingEnabled", args.autoscaling)) if v is not None}
-    if par or not update:
-        par = {"Parallelism": 2, "AutoScalingEnabled": True, **par} if not update else par
+    if not update:
+        par = {"Parallelism": 2, "AutoScalingEnabled": True, **par}
+    if par:
         out[f"ParallelismConfiguration{sfx}"] = {
             f"ConfigurationType{sfx}": "CUSTOM",
             # Python UDFs: one Python worker per vCPU (REFERENCE "Packaging for MSF").
@@ -315,17 +316,16 @@ def cmd_deploy(c: Clients, args: argparse.Namespace) -> None:
     print(f"code: s3://{args.bucket}/{key}{f' (version {version})' if version else ''} "
           f"{'uploaded' if uploaded else 'already there'}")
 
+    running_update = False
     if app is None:
         app = create(c, args, location, groups)
         print(f"created {args.app} (version {app['ApplicationVersionId']})")
-        running_update = False
     else:
-        running_update = app["ApplicationStatus"] == "RUNNING"
         updated = update(c, args, app, location, groups)
         if updated is None:
             print(f"{args.app}: code and properties unchanged, no new version")
-            running_update = False
         else:
+            running_update = app["ApplicationStatus"] == "RUNNING"
             print(f"updated {args.app} to version {updated['ApplicationVersionId']}"
                   f"{' (snapshot taken, restarting from it)' if running_update else ''}")
     app = c.msf.describe_application(ApplicationName=args.app)["ApplicationDetail"]

@@ -28,9 +28,8 @@ import zipfile
 from pathlib import Path
 
 from jobs.config import MSF_RUN_OPTIONS_GROUP
-from jobs.telemetry_job import CONNECTOR_JAR
+from jobs.telemetry_job import CONNECTOR_JAR, PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = PROJECT_DIR / "build" / "telemetry-job.zip"
 DEFAULT_JAR = CONNECTOR_JAR
 ENTRY_FILE = "main.py"
@@ -47,14 +46,14 @@ class PackageError(RuntimeError):
     pass
 
 
-def run_options(jar_in_zip: str = JAR_IN_ZIP) -> dict[str, str]:
+def run_options() -> dict[str, str]:
     """MSF's run options group: entry file and connector jar, as paths inside the zip."""
-    return {"python": ENTRY_FILE, "jarfile": jar_in_zip}
+    return {"python": ENTRY_FILE, "jarfile": JAR_IN_ZIP}
 
 
-def run_options_group(jar_in_zip: str = JAR_IN_ZIP) -> dict[str, object]:
+def run_options_group() -> dict[str, object]:
     """The same, as one entry of MSF's PropertyGroups list."""
-    return {"PropertyGroupId": MSF_RUN_OPTIONS_GROUP, "PropertyMap": run_options(jar_in_zip)}
+    return {"PropertyGroupId": MSF_RUN_OPTIONS_GROUP, "PropertyMap": run_options()}
 
 
 def sources(root: Path = PROJECT_DIR) -> dict[str, Path]:

@@ -56,7 +56,7 @@ def test_entries_are_exactly_the_job_files(tmp_path, stand_in_jar):
 
 @pytest.mark.unit
 def test_run_options_point_at_files_inside_the_zip(tmp_path, stand_in_jar):
-    options = run_options(JAR_IN_ZIP)
+    options = run_options()
     assert options == {"python": "main.py", "jarfile": "lib/telemetry-connectors.jar"}
     with zipfile.ZipFile(build_package(tmp_path / "app.zip", stand_in_jar)) as zf:
         assert {options["python"], options["jarfile"]} <= set(zf.namelist())
