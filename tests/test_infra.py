@@ -89,36 +89,39 @@ def _blocks(kind: str, directory: Path) -> list[tuple[Path, dict]]:
     return out
 
 
-def resources(directory: Path, rtype: str) -> dict[str, dict]:
+def _typed(kind: str, directory: Path, type_: str) -> dict[str, dict]:
+    """name -> body of every `kind "type_" "name"` block (resource, data) in directory."""
     found = {}
-    for _, block in _blocks("resource", directory):
-        for t, named in block.items():
-            if t == rtype:
-                found.update(named)
+    for _, block in _blocks(kind, directory):
+        found.update(block.get(type_, {}))
     return found
+
+
+def resources(directory: Path, rtype: str) -> dict[str, dict]:
+    return _typed("resource", directory, rtype)
 
 
 def data_sources(directory: Path, dtype: str) -> dict[str, dict]:
-    found = {}
-    for _, block in _blocks("data", directory):
-        for t, named in block.items():
-            if t == dtype:
-                found.update(named)
-    return found
+    return _typed("data", directory, dtype)
 
 
-def root_locals() -> dict:
+def _merged(kind: str, directory: Path) -> dict:
+    """Every `locals` entry, or every `module "name"` call, of directory in one dict."""
     merged = {}
-    for _, block in _blocks("locals", INFRA):
+    for _, block in _blocks(kind, directory):
         merged.update(block)
     return merged
 
 
+def root_locals() -> dict:
+    return _merged("locals", INFRA)
+
+
 def root_modules() -> dict[str, dict]:
-    found = {}
-    for _, block in _blocks("module", INFRA):
-        found.update(block)
-    return found
+    return _merged("module", INFRA)
+
+
+ALL_DIRS = [INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir())]
 
 
 def _one(block_list):
@@ -139,11 +142,10 @@ def test_every_tf_file_parses(path):
 
 
 def test_every_module_has_inputs_and_outputs_with_descriptions():
-    module_dirs = sorted(p for p in MODULES.iterdir() if p.is_dir())
-    assert {p.name for p in module_dirs} >= {"kms_key", "kinesis_stream", "s3_bucket", "firehose_s3",
+    assert {p.name for p in ALL_DIRS[1:]} >= {"kms_key", "kinesis_stream", "s3_bucket", "firehose_s3",
                                              "dynamodb_table", "flink_app", "alert_fanout", "alarms",
                                              "iot_ingest"}
-    for directory in [INFRA, *module_dirs]:
+    for directory in ALL_DIRS:
         variables = _blocks("variable", directory)
         outputs = _blocks("output", directory)
         assert variables and outputs, f"{directory} needs variables.tf and outputs.tf"
@@ -362,7 +364,7 @@ def _statements(doc: dict) -> list[dict]:
 
 def _all_policy_documents() -> list[tuple[str, str, dict]]:
     docs = []
-    for directory in [INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir())]:
+    for directory in ALL_DIRS:
         for name, doc in data_sources(directory, "aws_iam_policy_document").items():
             docs.append((directory.name, name, doc))
     return docs
@@ -399,21 +401,14 @@ SERVICE_ROLES = {"flink_app": "kinesisanalytics.amazonaws.com", "firehose_s3": "
                  "alert_fanout": "pipes.amazonaws.com", "iot_ingest": "iot.amazonaws.com"}
 
 
-def module_calls(directory: Path) -> dict[str, dict]:
-    found = {}
-    for _, block in _blocks("module", directory):
-        found.update(block)
-    return found
-
-
 def test_role_policies_use_policy_documents():
     policy_doc = r"\$\{data\.aws_iam_policy_document\.[a-z_]+\.json\}"
-    for directory in [INFRA, *sorted(p for p in MODULES.iterdir() if p.is_dir())]:
+    for directory in ALL_DIRS:
         for name, rp in resources(directory, "aws_iam_role_policy").items():
             # service_role attaches what its caller built; the callers are checked below.
             allowed = r"\$\{var\.policy_json\}" if directory.name == "service_role" else policy_doc
             assert re.fullmatch(allowed, rp["policy"]), f"{directory.name}/{name}: inline policy escapes the IAM checks"
-        for name, call in module_calls(directory).items():
+        for name, call in _merged("module", directory).items():
             if call["source"] == "../service_role":
                 assert re.fullmatch(policy_doc, call["policy_json"]), f"{directory.name}/{name}"
         assert not resources(directory, "aws_iam_policy_attachment")
@@ -444,19 +439,12 @@ def test_execution_role_has_exactly_the_connector_actions():
         if set(st["actions"]) & EFO_ACTIONS:
             assert set(st["actions"]) <= EFO_ACTIONS
             assert "var.efo_consumer_name == null" in st["__dynamic_for_each__"]
-    assert "/consumer/${var.efo_consumer_name}:*" in root_or_module_local(MODULES / "flink_app", "efo_consumer_arn")
+    assert "/consumer/${var.efo_consumer_name}:*" in _merged("locals", MODULES / "flink_app")["efo_consumer_arn"]
 
     # The root wires exactly the two delivery streams and the two tables.
     app = root_modules()["flink_app"]
     assert app["delivery_stream_arns"] == ["${module.fast_laps_delivery.arn}", "${module.dead_letter_delivery.arn}"]
     assert app["table_arns"] == ["${module.window_aggregates_table.arn}", "${module.latest_state_table.arn}"]
-
-
-def root_or_module_local(directory: Path, name: str) -> str:
-    for _, block in _blocks("locals", directory):
-        if name in block:
-            return block[name]
-    raise KeyError(name)
 
 
 def test_trust_policies_pin_service_and_account():
@@ -468,13 +456,13 @@ def test_trust_policies_pin_service_and_account():
     assert cond["values"] == ["${data.aws_caller_identity.current.account_id}"]
     # Every role is a service_role, each for exactly its service; no other trust policy exists.
     for module, principal in SERVICE_ROLES.items():
-        calls = [c for c in module_calls(MODULES / module).values() if c["source"] == "../service_role"]
+        calls = [c for c in _merged("module", MODULES / module).values() if c["source"] == "../service_role"]
         assert [c["service"] for c in calls] == [principal], module
     assert set(_roles_outside_service_role()) == set()
 
 
 def _roles_outside_service_role() -> list[str]:
-    return [f"{d.name}/{n}" for d in [INFRA, *MODULES.iterdir()] if d.is_dir() and d.name != "service_role"
+    return [f"{d.name}/{n}" for d in ALL_DIRS if d.name != "service_role"
             for n in resources(d, "aws_iam_role")]
 
 
