@@ -4,6 +4,7 @@ Stubber, which checks each request against the real API model. The zip is the py
 package: the deploy logic is under test here, not the zip's content (tests/test_package.py)."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from jobs import deploy
 from jobs.config import MSF_RUN_OPTIONS_GROUP, document
 from jobs.local_aws import ACCESS_KEY, ACCOUNT_ID, SECRET_KEY
-from jobs.package import build_package, run_options, sha256
+from jobs.package import build_package, run_options
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,11 @@ JOB_GROUPS = {
     "sink.latest-state": {"table-name": "telemetry-latest-state"},
     "rules": {"threshold.engine": "125"},
 }
+
+
+def _code_key(zip_path) -> str:
+    # Content-addressed key, computed here rather than with the code under test.
+    return f"telemetry/{hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]}.zip"
 
 
 @pytest.fixture
@@ -58,7 +64,7 @@ def _expected_groups() -> dict[str, dict[str, str]]:
 
 def test_deploy_uploads_the_zip_and_creates_the_application(aws, capsys):
     assert _deploy(aws, "--no-start", "--parallelism", "3", "--checkpoint-interval-ms", "30000") == 0
-    key = f"telemetry/{sha256(aws['zip'])[:16]}.zip"
+    key = _code_key(aws["zip"])
     s3 = aws["moto"].client("s3")
     assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == aws["zip"].read_bytes()
 
@@ -172,7 +178,7 @@ def test_second_deploy_updates_a_running_application_keeping_state(aws, capsys):
     v2 = build_package(aws["tmp"] / "v2.zip", None, python_only=True)
     with v2.open("ab") as f:
         f.write(b"\0")  # different bytes -> a different content-addressed key
-    key = f"telemetry/{sha256(v2)[:16]}.zip"
+    key = _code_key(v2)
     clients, stub = _stubbed(aws)
     _listed(stub, _detail("RUNNING", 4))
     stub.add_response("update_application", _detail("UPDATING", 5, key), {
@@ -196,7 +202,7 @@ def test_second_deploy_updates_a_running_application_keeping_state(aws, capsys):
 
 
 def test_deploy_starts_a_ready_application_from_the_latest_snapshot(aws, capsys):
-    key = f"telemetry/{sha256(aws['zip'])[:16]}.zip"
+    key = _code_key(aws["zip"])
     clients, stub = _stubbed(aws)
     _listed(stub, _detail("READY", 2, key))  # same code and properties: no update, just a start
     stub.add_response("describe_application", _detail("READY", 2, key), {"ApplicationName": APP})
@@ -213,7 +219,7 @@ def test_deploy_starts_a_ready_application_from_the_latest_snapshot(aws, capsys)
 
 def test_same_zip_again_uploads_nothing_and_makes_no_version(aws, capsys):
     assert _deploy(aws, "--no-start") == 0  # on moto: uploads and creates
-    key = f"telemetry/{sha256(aws['zip'])[:16]}.zip"
+    key = _code_key(aws["zip"])
     capsys.readouterr()
     # moto leaves a created application STARTING for ever; the stub plays the READY one.
     clients, stub = _stubbed(aws)
@@ -227,7 +233,7 @@ def test_same_zip_again_uploads_nothing_and_makes_no_version(aws, capsys):
 
 
 def test_failed_start_is_reported(aws, capsys):
-    key = f"telemetry/{sha256(aws['zip'])[:16]}.zip"
+    key = _code_key(aws["zip"])
     clients, stub = _stubbed(aws)
     _listed(stub, _detail("READY", 2, key))
     stub.add_response("describe_application", _detail("READY", 2, key), {"ApplicationName": APP})
