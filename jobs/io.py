@@ -13,24 +13,38 @@ from pathlib import Path
 from jobs.config import Config
 
 
+# The connector option naming an output's target; the config key of the target has the same name.
+_TARGET_OPTION = {"firehose": "delivery-stream", "kinesis": "stream.arn", "dynamodb": "table-name"}
+
+
 @dataclass(frozen=True)
 class Output:
     view: str                      # the business view (sql/) that feeds it
+    config_group: str              # where its AWS target is configured (sink.*)
+    connector: str                 # the AWS connector: firehose | kinesis | dynamodb
+    file_name: str                 # the replay's file for it
     lines: bool = False            # one preformatted text line per row (CSV / JSON lines)
     key: tuple[str, ...] = ()      # upsert key (DynamoDB items)
     partition_by: tuple[str, ...] = ()
+    changelog: bool = False        # an updating stream (rows replaced per key), not insert-only
 
     @property
     def table(self) -> str:
         return f"{self.view}_sink"
 
+    @property
+    def target_option(self) -> str:
+        return _TARGET_OPTION[self.connector]
+
 
 OUTPUTS = (
-    Output("fast_laps", lines=True),
-    Output("dead_letters", lines=True),
-    Output("window_aggregates", key=("vehicle_id", "window_start")),
-    Output("latest_state", key=("vehicle_id",)),
-    Output("alerts", partition_by=("vehicle_id",)),
+    Output("fast_laps", "sink.fast-laps", "firehose", "fast_laps.csv", lines=True),
+    Output("dead_letters", "sink.dead-letters", "firehose", "dead_letters.jsonl", lines=True),
+    Output("window_aggregates", "sink.window-aggregates", "dynamodb", "window_aggregates.jsonl",
+           key=("vehicle_id", "window_start")),
+    Output("latest_state", "sink.latest-state", "dynamodb", "latest_state.jsonl", key=("vehicle_id",),
+           changelog=True),
+    Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",)),
 )
 
 # The record arrives as bytes: decoding here (invalid UTF-8 becomes U+FFFD) lets binary garbage
@@ -113,22 +127,12 @@ class AwsIO:
         return opts
 
     def sink_options(self, output: Output) -> dict[str, str]:
-        c = self.config
-        base = {**self._aws(), **self._async_sink()}
-        if output.view == "fast_laps":
-            return {"connector": "firehose", "delivery-stream": c.get("sink.fast-laps", "delivery-stream"),
-                    "format": "raw", **base}
-        if output.view == "dead_letters":
-            return {"connector": "firehose", "delivery-stream": c.get("sink.dead-letters", "delivery-stream"),
-                    "format": "raw", **base}
-        if output.view == "alerts":
-            return {"connector": "kinesis", "stream.arn": c.get("sink.alerts", "stream.arn"), "format": "json",
-                    **base}
-        if output.view == "window_aggregates":
-            return {"connector": "dynamodb", "table-name": c.get("sink.window-aggregates", "table-name"), **base}
-        if output.view == "latest_state":
-            return {"connector": "dynamodb", "table-name": c.get("sink.latest-state", "table-name"), **base}
-        raise KeyError(output.view)
+        opts = {"connector": output.connector,
+                output.target_option: self.config.get(output.config_group, output.target_option),
+                **self._aws(), **self._async_sink()}
+        if output.connector != "dynamodb":  # DynamoDB writes columns as attributes, no format
+            opts["format"] = "raw" if output.lines else "json"
+        return opts
 
 
 class FileIO:
@@ -149,5 +153,5 @@ class FileIO:
     def sink_options(self, output: Output) -> dict[str, str]:
         # The latest state is an upsert stream; a changelog format keeps every change so the
         # replay can fold it into the final state per vehicle.
-        fmt = "raw" if output.lines else ("debezium-json" if output.view == "latest_state" else "json")
+        fmt = "raw" if output.lines else ("debezium-json" if output.changelog else "json")
         return {"connector": "filesystem", "path": str(self.output_dir / output.view), "format": fmt}

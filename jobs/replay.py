@@ -26,9 +26,7 @@ from jobs.scoring import read_jsonl, score
 from jobs.telemetry_job import build, configure, create_table_env
 from udfs.telemetry import FLEET_ID
 
-FILE_NAMES = {"fast_laps": "fast_laps.csv", "dead_letters": "dead_letters.jsonl",
-              "window_aggregates": "window_aggregates.jsonl", "latest_state": "latest_state.jsonl",
-              "alerts": "alerts.jsonl"}
+FILE_NAMES = {o.view: o.file_name for o in OUTPUTS}
 
 # A replay touches no AWS resource, but the schema requires their names: these fill the gaps.
 _OFFLINE_DEFAULTS = {
@@ -98,8 +96,8 @@ def run(input_path: Path, out_dir: Path, config: Config) -> dict:
     outputs: dict[str, list] = {}
     for output in OUTPUTS:
         lines = _part_lines(work / output.view) if (work / output.view).exists() else []
-        rows = fold_changelog(lines) if output.view == "latest_state" else lines
-        target = out_dir / FILE_NAMES[output.view]
+        rows = fold_changelog(lines) if output.changelog else lines
+        target = out_dir / output.file_name
         text = "\n".join(json.dumps(r, sort_keys=True) if isinstance(r, dict) else r for r in rows)
         target.write_text(text + "\n" if text else "", encoding="utf-8")
         outputs[output.view] = rows
