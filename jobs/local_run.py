@@ -217,9 +217,9 @@ def main(argv: list[str] | None = None) -> int:
 
             if CONNECTOR_JAR.is_file():
                 return run_on_moto(moto, res, config, records, sent.sent, args.timeout, sim.manifest)
-            say(f"BLOCKED: the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} could not be built: "
-                f"Maven Central as reachable from this machine has no org.apache.flink AWS connectors of the "
-                f"6.0.0-2.0 line (see build-jars.log and README 'Connector jars'). The job cannot read Kinesis here.")
+            say(f"the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} is missing: `make jars` could not "
+                f"fetch the AWS connectors from Maven Central (see build-jars.log and README 'Connector jars'; "
+                f"`make jars CONNECTOR_REPO=<folder or URL>` adds a repository). The job cannot read Kinesis without it.")
             say("running the same SQL on the captured records with files instead (replay)")
         return replay_instead(capture, OUT_DIR / "replay", sim.manifest)
     except KeyboardInterrupt:

@@ -77,9 +77,9 @@ def sha256(path: Path) -> str:
 
 
 def missing_jar_message(jar: Path) -> str:
-    return (f"connector jar {jar} is missing: run `make jars` first (Maven must resolve "
-            f"{', '.join(CONNECTOR_ARTIFACTS)}; the Maven Central mirror reachable from this project's machines "
-            f"answers 404 for them, see README 'Connector jars'). Without the jar the application cannot start on MSF.")
+    return (f"connector jar {jar} is missing: run `make jars` first (Maven resolves "
+            f"{', '.join(CONNECTOR_ARTIFACTS)} from Maven Central; see README 'Connector jars'). "
+            f"Without the jar the application cannot start on MSF.")
 
 
 def build_package(out: Path, jar: Path | None, *, python_only: bool = False, root: Path = PROJECT_DIR) -> Path:

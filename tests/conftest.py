@@ -9,6 +9,7 @@ import pytest
 pytest.register_assert_rewrite("tests.scenario")
 
 from jobs.local_aws import MotoServer  # noqa: E402
+from jobs.telemetry_job import CONNECTOR_JAR  # noqa: E402
 
 # The environment before any Flink job ran in this process: a local PyFlink run leaves its
 # worker variables behind (PYFLINK_GATEWAY_DISABLED, FLINK_HOME, ...), and a child Python
@@ -27,3 +28,16 @@ def moto(moto_server):
     """The session's moto server, emptied before each test that uses it."""
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def connector_jar():
+    """The shaded AWS connector jar. A developer without it gets a skip that says how to build it;
+    CI (CI=true) gets a failure, so the AWS leg can never silently stop running there."""
+    if not CONNECTOR_JAR.is_file():
+        msg = (f"{CONNECTOR_JAR.name} missing: `make jars` could not build it from Maven Central "
+               f"(see build-jars.log; `make jars CONNECTOR_REPO=<folder or URL>` adds a repository)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return CONNECTOR_JAR

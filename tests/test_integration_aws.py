@@ -1,10 +1,7 @@
 """Kinesis -> the job on MiniCluster with the real connector jar -> Firehose/S3, DynamoDB and the
 Kinesis alert stream, all on moto. Expected values are computed in the tests from the input.
 
-Needs build/lib/telemetry-connectors.jar (`make jars`). The Maven Central reachable from the
-project's machines has no org.apache.flink AWS connectors of the 6.0.0-2.0 line (HTTP 404), so
-where they cannot be fetched these tests are skipped with that reason instead of passing against
-something else.
+Needs build/lib/telemetry-connectors.jar (`make jars`); see the `connector_jar` fixture.
 """
 from __future__ import annotations
 
@@ -19,7 +16,6 @@ from boto3.dynamodb.types import TypeDeserializer
 from jobs.config import parse
 from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
 from jobs.local_run import end_marker, last_event_time, local_properties, read_stream, scan_table, start_on_moto
-from jobs.telemetry_job import CONNECTOR_JAR
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import record
 from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, assert_windows_match,
@@ -27,10 +23,7 @@ from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_r
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not CONNECTOR_JAR.is_file(), reason=(
-        f"{CONNECTOR_JAR.name} missing: org.apache.flink:flink-connector-aws-kinesis-streams, "
-        "-aws-kinesis-firehose and flink-connector-dynamodb 6.0.0-2.0 are not on the Maven Central "
-        "reachable here (HTTP 404)")),
+    pytest.mark.usefixtures("connector_jar"),
 ]
 
 

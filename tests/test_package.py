@@ -131,16 +131,13 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not package.DEFAULT_JAR.is_file(), reason=(
-    f"{package.DEFAULT_JAR.name} missing: {', '.join(package.CONNECTOR_ARTIFACTS)} are not on the Maven Central "
-    "reachable here (HTTP 404); the full package cannot be built"))
-def test_full_package_runs_the_job_against_moto(tmp_path, moto):
+def test_full_package_runs_the_job_against_moto(tmp_path, moto, connector_jar):
     from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
     from jobs.local_run import end_marker, local_properties
 
     res = LocalResources()
     create_resources(moto, res)
-    app = _unpack(build_package(tmp_path / "app.zip", package.DEFAULT_JAR), tmp_path / "app")
+    app = _unpack(build_package(tmp_path / "app.zip", connector_jar), tmp_path / "app")
     props = tmp_path / "application_properties.json"
     props.write_text(json.dumps(local_properties(moto, res, parallelism=1)))
     fast = record("veh-1", 1.0, speed=250.0)
