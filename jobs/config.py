@@ -49,6 +49,7 @@ def _int(lo: int | None = None, hi: int | None = None):
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError
         return value
+    parse.bounds = (lo, hi)  # for docs and for the test that builds the job at every bound
     return parse
 
 
@@ -58,6 +59,7 @@ def _float(lo: float | None = None, hi: float | None = None):
         if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError
         return value
+    parse.bounds = (lo, hi)
     return parse
 
 
@@ -179,9 +181,39 @@ class Config:
         return self._values[group][key]
 
     def placeholders(self) -> dict[str, str]:
-        """`group.key` -> SQL literal text, for the {{...}} placeholders in sql/ files."""
-        return {f"{g}.{k}": _sql_literal(v) for g, keys in self._values.items() for k, v in keys.items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        """`group.key` -> SQL literal text, for the {{...}} placeholders in sql/ files.
+
+        A duration key (`....s` or `....ms`) also gives its interval literal under the name without
+        the unit: {{job.window.size.s}} is 60, {{job.window.size}} is INTERVAL '0 00:01:00.000' ...
+        """
+        out = {}
+        for g, keys in self._values.items():
+            for k, v in keys.items():
+                if not isinstance(v, (int, float)) or isinstance(v, bool):
+                    continue
+                out[f"{g}.{k}"] = _sql_literal(v)
+                stem, _, unit = k.rpartition(".")
+                if unit in _UNIT_MS:
+                    out[f"{g}.{stem}"] = interval_literal(round(v * _UNIT_MS[unit]))
+        return out
+
+
+_UNIT_MS = {"s": 1000, "ms": 1}
+
+
+def interval_literal(ms: int) -> str:
+    """A duration as a Flink SQL interval literal that holds every configurable value.
+
+    `INTERVAL '120' SECOND` fails to plan: a SECOND interval's leading precision is 2 digits by
+    default and Flink's planner accepts no more than 3. DAY TO SECOND holds up to 99 days.
+    """
+    if ms < 0:
+        raise ValueError(f"negative duration {ms} ms")
+    seconds, millis = divmod(ms, 1000)
+    minutes, sec = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    days, hour = divmod(hours, 24)
+    return f"INTERVAL '{days} {hour:02d}:{minute:02d}:{sec:02d}.{millis:03d}' DAY TO SECOND(3)"
 
 
 def _sql_literal(value: int | float) -> str:

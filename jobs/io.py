@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs.config import Config
+from jobs.config import Config, interval_literal
 
 
 # The connector option naming an output's target; the config key of the target has the same name.
@@ -58,7 +58,7 @@ _SOURCE_COLUMNS = """
   event_ts AS COALESCE(
     TO_TIMESTAMP(JSON_VALUE(DECODE(data, 'UTF-8'), '$.event_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
     TIMESTAMP '1970-01-01 00:00:00.000'),
-  WATERMARK FOR event_ts AS event_ts - INTERVAL '{delay}' SECOND"""
+  WATERMARK FOR event_ts AS event_ts - {delay}"""
 
 
 def _with(options: dict[str, str]) -> str:
@@ -68,8 +68,8 @@ def _with(options: dict[str, str]) -> str:
 
 
 def source_ddl(config: Config, options: dict[str, str]) -> str:
-    delay = config.get("job", "watermark.out-of-orderness.ms") / 1000
-    return (f"CREATE TEMPORARY TABLE telemetry_raw ({_SOURCE_COLUMNS.format(delay=f'{delay:.3f}')}\n"
+    delay = interval_literal(config.get("job", "watermark.out-of-orderness.ms"))
+    return (f"CREATE TEMPORARY TABLE telemetry_raw ({_SOURCE_COLUMNS.format(delay=delay)}\n"
             f") WITH (\n  {_with(options)}\n)")
 
 

@@ -21,6 +21,6 @@ SELECT
   GREATEST(MAX(tire_temp_front_left), MAX(tire_temp_front_right),
            MAX(tire_temp_rear_left), MAX(tire_temp_rear_right)) AS max_tire_temp,
   AVG(extra2) AS avg_extra2
-FROM TABLE(TUMBLE(TABLE telemetry_valid, DESCRIPTOR(event_ts), INTERVAL '{{job.window.size.s}}' SECOND))
+FROM TABLE(TUMBLE(TABLE telemetry_valid, DESCRIPTOR(event_ts), {{job.window.size}}))
 -- One pass: the per-vehicle rows and the fleet row (the empty grouping set).
 GROUP BY window_start, window_end, GROUPING SETS ((vehicle_id), ());

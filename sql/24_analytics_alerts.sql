@@ -44,6 +44,6 @@ FROM (
     COUNT(*) OVER (
       PARTITION BY vehicle_id, rule, channel
       ORDER BY event_ts
-      RANGE BETWEEN INTERVAL '{{rules.alert.cooldown.s}}' SECOND PRECEDING AND CURRENT ROW) AS breaches_in_cooldown
+      RANGE BETWEEN {{rules.alert.cooldown}} PRECEDING AND CURRENT ROW) AS breaches_in_cooldown
   FROM rule_breaches)
 WHERE breaches_in_cooldown = 1;

@@ -10,8 +10,8 @@ import pytest
 
 from jobs.replay import replay_config, run
 from jobs.scoring import read_jsonl
-from tests.fixtures import ts
-from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, expected_alerts,
+from tests.fixtures import line, record, ts
+from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_id, alert_rows, expected_alerts,
                             assert_windows_match, fast_lap_rows, payloads)
 
 pytestmark = pytest.mark.sql
@@ -117,3 +117,59 @@ def test_rate_rule_disabled_by_zero_rise(replay, tmp_path):
     run(out.parent / "input.jsonl", tmp_path / "off", replay_config(overrides=["rules.rate.engine.rise=0"]))
     alerts = read_jsonl(tmp_path / "off" / "alerts.jsonl")
     assert alert_rows(alerts) == [a for a in expected_alerts() if a[1] != "rate_of_change"]
+
+
+# Five-minute windows and a five-minute cooldown (durations of 100 s or more once failed to plan).
+#   a: 0 s engine 135 (breach -> alert) | 120 s 100 | 200 s 140 (breach, 200 s after the last: quiet)
+#      | 299.999 s speed 210 | 300 s speed 250 | 520 s 131 (breach, 320 s after the last -> alert)
+#   b: 10 s speed 100 | 250 s speed 300
+#   windows [0 s, 300 s): a 4 readings, b 2; [300 s, 600 s): a 2. Readings are > 60 s apart, so
+#   no rate-of-change look-back ever holds two of them.
+LONG = [("a", 0.0, dict(engine=135.0)), ("b", 10.0, dict(speed=100.0)), ("a", 120.0, {}),
+        ("a", 200.0, dict(engine=140.0)), ("b", 250.0, dict(speed=300.0)), ("a", 299.999, dict(speed=210.0)),
+        ("a", 300.0, dict(speed=250.0)), ("a", 520.0, dict(engine=131.0))]
+
+
+@pytest.fixture(scope="module")
+def long_input(tmp_path_factory):
+    path = tmp_path_factory.mktemp("long") / "input.jsonl"
+    path.write_text("".join(line(record(v, t, **f)) + "\n" for v, t, f in LONG))
+    return path
+
+
+def test_five_minute_window_and_cooldown(long_input, tmp_path):
+    summary = run(long_input, tmp_path, replay_config(
+        overrides=["job.window.size.s=300", "rules.alert.cooldown.s=300", "rules.rate.engine.window.s=600",
+                   "job.watermark.out-of-orderness.ms=120000"]))
+    assert (summary["records_read"], summary["valid"], summary["rejected"]) == (8, 8, 0)
+    windows = {(w["vehicle_id"], w["window_start"]): (w["window_end"], w["record_count"], w["active_vehicles"],
+                                                      w["avg_speed"], w["max_speed"], w["max_engine_temp"])
+               for w in read_jsonl(tmp_path / "window_aggregates.jsonl")}
+    assert windows == {
+        ("a", ts(0)): (ts(300), 4, 1, (150 + 150 + 150 + 210) / 4, 210.0, 140.0),
+        ("b", ts(0)): (ts(300), 2, 1, (100 + 300) / 2, 300.0, 100.0),
+        ("__fleet__", ts(0)): (ts(300), 6, 2, (150 * 3 + 210 + 100 + 300) / 6, 300.0, 140.0),
+        ("a", ts(300)): (ts(600), 2, 1, (250 + 150) / 2, 250.0, 131.0),
+        ("__fleet__", ts(300)): (ts(600), 2, 1, (250 + 150) / 2, 250.0, 131.0),
+    }
+    # Threshold breaches at 0, 200 and 520 s: 200 s is inside the cooldown after 0 s; 520 s is
+    # 320 s after the breach at 200 s. A 600 s engine look-back holds several readings: at 200 s
+    # the baseline is 100 (120 s), a rise of 40 > 5; at 520 s 131 - 100 = 31: two rate breaches
+    # 320 s apart, both alerts.
+    assert alert_rows(read_jsonl(tmp_path / "alerts.jsonl")) == sorted([
+        ("a", "threshold", "engine", 135.0, 130.0, None, ts(0), alert_id("a", "threshold", "engine", 0)),
+        ("a", "threshold", "engine", 131.0, 130.0, None, ts(520), alert_id("a", "threshold", "engine", 520)),
+        ("a", "rate_of_change", "engine", 140.0, 5.0, 100.0, ts(200), alert_id("a", "rate_of_change", "engine", 200)),
+        ("a", "rate_of_change", "engine", 131.0, 5.0, 100.0, ts(520), alert_id("a", "rate_of_change", "engine", 520)),
+    ])
+    assert sorted(fast_lap_rows(csv.reader((tmp_path / "fast_laps.csv").read_text().splitlines()))) == [
+        ("a", ts(299.999), 210.0, 12000, 5, 0.5, 160.0), ("a", ts(300), 250.0, 12000, 5, 0.5, 160.0),
+        ("b", ts(250), 300.0, 12000, 5, 0.5, 160.0)]
+
+
+def test_default_cooldown_alerts_inside_five_minutes(long_input, tmp_path):
+    """The same readings with the default 60 s cooldown and look-back: the breach at 200 s alerts."""
+    run(long_input, tmp_path, replay_config())
+    assert [(a["rule"], a["event_time"]) for a in sorted(read_jsonl(tmp_path / "alerts.jsonl"),
+                                                          key=lambda a: a["event_time"])] == [
+        ("threshold", ts(0)), ("threshold", ts(200)), ("threshold", ts(520))]

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from jobs import sql_files
-from jobs.config import document, parse
+from jobs.config import document, interval_literal, parse
 from jobs.io import OUTPUTS, AwsIO, FileIO, sink_ddl, source_ddl
 from tests.test_config import minimal
 
@@ -32,7 +32,27 @@ def test_every_placeholder_is_a_config_key():
     values = parse(document(minimal())).placeholders()
     statements = sql_files.statements(values)
     assert all("{{" not in s for _, s in statements)
-    assert any("INTERVAL '60' SECOND" in s for _, s in statements)
+    assert any("INTERVAL '0 00:01:00.000' DAY TO SECOND(3)" in s for _, s in statements)
+
+
+@pytest.mark.parametrize("ms, literal", [
+    (0, "INTERVAL '0 00:00:00.000' DAY TO SECOND(3)"),
+    (2_500, "INTERVAL '0 00:00:02.500' DAY TO SECOND(3)"),
+    (120_000, "INTERVAL '0 00:02:00.000' DAY TO SECOND(3)"),
+    (3_600_000, "INTERVAL '0 01:00:00.000' DAY TO SECOND(3)"),
+    (86_400_000 + 3_723_004, "INTERVAL '1 01:02:03.004' DAY TO SECOND(3)"),
+])
+def test_interval_literal(ms, literal):
+    assert interval_literal(ms) == literal
+
+
+def test_duration_keys_give_number_and_interval_placeholders():
+    values = parse(document(minimal(**{"job/window.size.s": "300", "job/watermark.out-of-orderness.ms": "120000"}))) \
+        .placeholders()
+    assert values["job.window.size.s"] == "300"
+    assert values["job.window.size"] == "INTERVAL '0 00:05:00.000' DAY TO SECOND(3)"
+    assert values["job.watermark.out-of-orderness"] == "INTERVAL '0 00:02:00.000' DAY TO SECOND(3)"
+    assert values["rules.alert.cooldown"] == "INTERVAL '0 00:01:00.000' DAY TO SECOND(3)"
 
 
 def test_unknown_placeholder_names_file_and_key(tmp_path):
@@ -81,7 +101,7 @@ def test_on_aws_no_endpoint_credentials_or_http1():
 def test_ddl_rendering():
     config = parse(document(minimal(**{"job/watermark.out-of-orderness.ms": "2500"})))
     ddl = source_ddl(config, FileIO("in.jsonl", "out").source_options())
-    assert "WATERMARK FOR event_ts AS event_ts - INTERVAL '2.500' SECOND" in ddl
+    assert "WATERMARK FOR event_ts AS event_ts - INTERVAL '0 00:00:02.500' DAY TO SECOND(3)" in ddl
     window_output = next(o for o in OUTPUTS if o.view == "window_aggregates")
     ddl = sink_ddl(window_output, [("vehicle_id", "VARCHAR(2147483647)"), ("window_start", "VARCHAR(2147483647)"),
                                    ("record_count", "BIGINT")], {"connector": "dynamodb"}, partitioned=True)

@@ -1,0 +1,69 @@
+"""Every numeric configuration value the schema accepts builds the job.
+
+The planner, not the schema, had the last word: `INTERVAL '120' SECOND` failed at start for a
+window, cooldown, look-back or out-of-orderness of 100 s or more, although the schema accepted
+them. Here the whole job (source, business SQL, every sink) is planned, without running it, with
+every numeric key at its minimum, then at its default, then at its maximum. A rise of 0 disables
+a rate rule and the planner prunes its branch, so the minimum look-backs are planned once more
+with the rules on.
+"""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from jobs.config import SCHEMA, document, parse
+from jobs.io import FileIO
+from jobs.telemetry_job import build, configure, create_table_env
+from tests.test_config import minimal
+
+pytestmark = pytest.mark.sql
+
+NUMERIC = [k for k in SCHEMA if hasattr(k.parse, "bounds")]
+
+
+def _bound(key, side: str):
+    lo, hi = key.parse.bounds
+    # An open side of a float range: the largest finite number stands for "anything".
+    if side == "min":
+        return -sys.float_info.max if lo is None else lo
+    return sys.float_info.max if hi is None else hi
+
+
+def _settings(case: str) -> dict[str, object]:
+    values = {}
+    for key in NUMERIC:
+        if case == "default":
+            value = key.default
+        elif case == "min, rate rules on" and key.name.startswith("rate.") and key.name.endswith(".rise"):
+            value = _bound(key, "max")
+        else:
+            value = _bound(key, case.split(",")[0])
+        if value is not None:
+            values[f"{key.group}/{key.name}"] = repr(value) if isinstance(value, float) else str(value)
+    return values
+
+
+def test_numeric_keys_declare_their_range():
+    assert len(NUMERIC) >= 30
+    assert {"job.window.size.s", "rules.alert.cooldown.s", "rules.rate.engine.window.s",
+            "job.watermark.out-of-orderness.ms"} <= {f"{k.group}.{k.name}" for k in NUMERIC}
+
+
+@pytest.mark.parametrize("case", ["min", "default", "max", "min, rate rules on"])
+def test_job_plans_with_every_numeric_key_at(case, tmp_path):
+    settings = _settings(case)
+    config = parse(document(minimal(**settings)))
+    for dotted, text in settings.items():          # the values really reached the config
+        assert float(config.get(*dotted.split("/"))) == float(text)
+    t_env = create_table_env(parallelism=config.get("job", "parallelism"))
+    configure(t_env, config)
+    plan = build(t_env, config, FileIO(tmp_path / "in.jsonl", tmp_path / "out")).explain()
+    assert "Sink(table=[default_catalog.default_database.alerts_sink]" in plan
+    physical = plan.split("== Optimized Physical Plan ==")[1].split("== Optimized Execution Plan ==")[0]
+    window, delay = {"min": ("1 s", 0), "default": ("1 min", 5000), "max": ("1 d", 3_600_000)}[case.split(",")[0]]
+    assert f"size=[{window}]" in physical
+    assert f"watermark=[(event_ts - {delay}:INTERVAL DAY TO SECOND(3))]" in plan
+    # A rise of 0 prunes that channel's look-back OVER: fewer OVER operators, and only then.
+    assert (physical.count("OverAggregate(") < 20) == (case == "min")
