@@ -5,10 +5,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JAR    := build/lib/telemetry-connectors.jar
+HELPERS := build/lib/telemetry-helpers.jar
+HELPER_SOURCES := $(shell find connectors/src/main/java -name '*.java')
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test replay jars venv clean
+.PHONY: run test replay jars helpers venv clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -24,18 +26,26 @@ $(STAMP): pyproject.toml
 CONNECTOR_REPO ?=
 MVN_REPO_FLAG := $(if $(CONNECTOR_REPO),-Dconnector.repo=$(if $(findstring ://,$(CONNECTOR_REPO)),$(CONNECTOR_REPO),file://$(abspath $(CONNECTOR_REPO))))
 jars:
-	@if [ ! -f $(JAR) ] || [ connectors/pom.xml -nt $(JAR) ]; then \
+	@if [ ! -f $(JAR) ] || [ -n "$$(find connectors -newer $(JAR) -type f)" ]; then \
 	  if mvn -q -B -U -f connectors/pom.xml $(MVN_REPO_FLAG) package > build-jars.log 2>&1; then \
 	    echo "connector jar built: $(JAR)"; \
 	  elif [ "$${CI:-}" = "true" ]; then \
 	    echo "ERROR: connector jar not built (CI needs it for the AWS tests). Maven says:"; \
 	    grep -E '\[ERROR\] [^ ]' build-jars.log | head -3; exit 1; \
 	  else \
-	    echo "WARNING: connector jar not built; Maven could not resolve (see build-jars.log):"; \
+	    echo "WARNING: connector jar not built (see build-jars.log):"; grep -E '\[ERROR\] [^ ]' build-jars.log | head -1; \
 	    grep -o -E 'org\.apache\.flink:flink-connector-(aws|dynamodb)[^ ,]*' build-jars.log | sed 's/:$$//' | sort -u | sed 's/^/  /'; \
 	    echo "  Give a repository that has them with: make jars CONNECTOR_REPO=<folder or URL>"; \
 	  fi; \
 	fi
+
+# The project's Java helpers alone (connectors/src/main/java, also inside the connector jar),
+# compiled against PyFlink's own jars: what the replay and the SQL tests need, with no download.
+helpers: $(HELPERS)
+$(HELPERS): $(HELPER_SOURCES) $(STAMP)
+	@rm -rf build/helpers && mkdir -p build/helpers build/lib
+	javac -nowarn --release 11 -d build/helpers -cp "$$($(PY) -c 'import pyflink, os; print(os.path.dirname(pyflink.__file__))')/lib/*" $(HELPER_SOURCES)
+	jar cf $@ -C build/helpers .
 
 # checkov pins boto3 and packaging versions that clash with the job's dev tools: own venv.
 CHECKOV := build/checkov-venv/bin/checkov
@@ -43,10 +53,10 @@ $(CHECKOV):
 	$(PYTHON) -m venv build/checkov-venv
 	build/checkov-venv/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 
-run: venv jars
+run: venv helpers jars
 	$(PY) -m jobs.local_run $(ARGS)
 
-test: venv jars $(CHECKOV)
+test: venv helpers jars $(CHECKOV)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

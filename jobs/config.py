@@ -141,6 +141,10 @@ SCHEMA: tuple[Key, ...] = (
     Key("job", "watermark.out-of-orderness.ms", _int(0, 3_600_000), "an integer 0..3600000",
         "How far behind the newest event time a record may arrive and still count; older ones are dead-lettered as late.",
         default=5000),
+    Key("job", "max-future-skew.s", _int(1, 86400), "an integer 1..86400",
+        "How far a reading's event_time may be ahead of the stream's clock (the Kinesis arrival time; in a "
+        "replay the newest event time accepted so far). Further ahead (a device with a wrong clock) is "
+        "dead-lettered as future_event_time and never moves the watermark.", default=120),
     Key("job", "source.idle-timeout.ms", _int(0, 3_600_000), "an integer 0..3600000 (0 disables)",
         "A shard quiet this long stops holding back windows and alerts.", default=30000),
     Key("job", "window.size.s", _int(1, 86400), "an integer 1..86400", "Tumbling window length.", default=60),

@@ -7,10 +7,12 @@ connector so analysts can replay a captured JSON-lines file without any AWS at a
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from jobs.config import Config, interval_literal
+from jobs.config import Config
 
 
 # The connector option naming an output's target; the config key of the target has the same name.
@@ -47,18 +49,23 @@ OUTPUTS = (
     Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",)),
 )
 
-# The record arrives as bytes: decoding here (invalid UTF-8 becomes U+FFFD) lets binary garbage
-# reach the parser and the dead letters as text instead of failing the Python worker.
-# Event time comes from the payload itself. A missing or unparseable event_time becomes the
-# epoch, so the row still flows (and is dead-lettered by staging) instead of failing the
-# watermark assigner, and it never moves the watermark forward.
-_SOURCE_COLUMNS = """
-  data BYTES,
-  payload AS DECODE(data, 'UTF-8'),
-  event_ts AS COALESCE(
-    TO_TIMESTAMP(JSON_VALUE(DECODE(data, 'UTF-8'), '$.event_time'), 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    TIMESTAMP '1970-01-01 00:00:00.000'),
-  WATERMARK FOR event_ts AS event_ts - {delay}"""
+# The Java side of event time (connectors/src/main/java, in the jar on pipeline.jars).
+WATERMARKS_CLASS = "io.telemetry.flink.TelemetryWatermarks"
+
+_EVENT_TIME = re.compile(rb'"event_time"\s*:\s*"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"')
+
+
+def _event_ms(line: bytes) -> int | None:
+    m = _EVENT_TIME.search(line)
+    if not m:
+        return None
+    t = m.group(1)
+    try:
+        seconds = datetime(int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]),
+                           tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+    return int(seconds) * 1000 + int(t[20:23])
 
 
 def _with(options: dict[str, str]) -> str:
@@ -67,10 +74,42 @@ def _with(options: dict[str, str]) -> str:
     return ",\n  ".join(f"{quote(k)} = {quote(v)}" for k, v in options.items())
 
 
-def source_ddl(config: Config, options: dict[str, str]) -> str:
-    delay = interval_literal(config.get("job", "watermark.out-of-orderness.ms"))
-    return (f"CREATE TEMPORARY TABLE telemetry_raw ({_SOURCE_COLUMNS.format(delay=delay)}\n"
-            f") WITH (\n  {_with(options)}\n)")
+def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
+    """Declare `telemetry_raw`: one row per record read, `payload` (text; invalid UTF-8 becomes
+    U+FFFD so binary garbage reaches the parser and the dead letters) and `event_ts`, its rowtime.
+
+    Event time is assigned inside the source, per split (Kinesis shard), by a Java strategy: a
+    subtask reading several shards out of step keeps one watermark per shard and forwards the
+    slowest, so a lagging shard's records are not declared late. Records without a usable event
+    time (unreadable, or more than job.max-future-skew.s ahead of the stream's clock) get the
+    epoch and never move a watermark. The SQL Kinesis source cannot do this: it assigns the
+    watermark after the source, over all of a subtask's shards interleaved.
+    """
+    from pyflink.common import Duration, WatermarkStrategy
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.java_gateway import get_gateway
+    from pyflink.table import DataTypes, Schema
+
+    job = config["job"]
+    # An interval of 0 turns periodic watermarks off; as Flink SQL's own watermark assigner does,
+    # this strategy then emits one after every record (replays: lateness independent of timing).
+    interval = t_env.get_config().get("pipeline.auto-watermark-interval", "200 ms")
+    per_record = interval.replace(" ", "") in ("0", "0ms")
+    j_strategy = get_gateway().jvm.io.telemetry.flink.TelemetryWatermarks(
+        job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, io.clock_prefix, per_record)
+    strategy = WatermarkStrategy(j_strategy)
+    if job["source.idle-timeout.ms"]:
+        strategy = strategy.with_idleness(Duration.of_millis(job["source.idle-timeout.ms"]))
+    env = StreamExecutionEnvironment(t_env._j_tenv.execEnv())
+    stream = env.from_source(io.source(), strategy, "telemetry")
+    table = t_env.from_data_stream(stream, Schema.new_builder()
+                                   .column("f0", DataTypes.STRING())
+                                   .column_by_metadata("event_ts", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
+                                   .watermark("event_ts", "SOURCE_WATERMARK()")
+                                   .build())
+    t_env.create_temporary_view("telemetry_source", table)
+    t_env.execute_sql(f"CREATE TEMPORARY VIEW telemetry_raw AS SELECT {io.payload_sql} AS payload, event_ts "
+                      f"FROM telemetry_source")
 
 
 def sink_ddl(output: Output, columns: list[tuple[str, str]], options: dict[str, str],
@@ -114,17 +153,39 @@ class AwsIO:
             opts["sink.http-client.protocol.version"] = "HTTP1_1"
         return opts
 
+    # Records carry their Kinesis arrival time: the stream's clock.
+    clock_prefix = False
+    payload_sql = "f0"
+
     def source_options(self) -> dict[str, str]:
+        """The Kinesis source's configuration (the DataStream source's keys: AWS credentials
+        under aws.credentials.provider.*, where the SQL connector spells aws.credentials.*)."""
         src = self.config["source.telemetry"]
-        opts = {"connector": "kinesis", "stream.arn": src["stream.arn"], **self._aws(), "format": "raw",
-                "source.init.position": src["init.position"],
-                "source.shard.discovery.interval": f"{src['shard.discovery.interval.s']} s",
-                "source.reader.type": src["reader.type"]}
+        opts = {k.replace("aws.credentials.basic.", "aws.credentials.provider.basic."): v
+                for k, v in self._aws().items()}
+        opts.update({"source.init.position": src["init.position"],
+                     "source.shard.discovery.interval": f"{src['shard.discovery.interval.s']} s",
+                     "source.reader.type": src["reader.type"]})
         if src["init.position"] == "AT_TIMESTAMP":
             opts["source.init.timestamp"] = src["init.timestamp"]
         if src["reader.type"] == "EFO":
             opts["source.efo.consumer.name"] = src["efo.consumer.name"]
         return opts
+
+    def source(self):
+        from pyflink.datastream.connectors import Source
+        from pyflink.java_gateway import get_gateway
+
+        jvm = get_gateway().jvm
+        conf = jvm.org.apache.flink.configuration.Configuration()
+        for key, value in self.source_options().items():
+            conf.setString(key, value)
+        schema = jvm.org.apache.flink.api.common.serialization.SimpleStringSchema()
+        return Source(jvm.org.apache.flink.connector.kinesis.source.KinesisStreamsSource.builder()
+                      .setStreamArn(self.config.get("source.telemetry", "stream.arn"))
+                      .setSourceConfig(conf)
+                      .setDeserializationSchema(schema)
+                      .build())
 
     def sink_options(self, output: Output) -> dict[str, str]:
         opts = {"connector": output.connector,
@@ -145,10 +206,47 @@ class FileIO:
 
     def __init__(self, input_path: str | Path, output_dir: str | Path):
         self.input_path = Path(input_path).resolve()
+        self.prepared_path: Path | None = None
         self.output_dir = Path(output_dir).resolve()
 
-    def source_options(self) -> dict[str, str]:
-        return {"connector": "filesystem", "path": str(self.input_path), "format": "raw"}
+    # A file has no arrival times: `prepare` writes a clock before each line instead.
+    clock_prefix = True
+    payload_sql = "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1)"
+
+    def prepare(self, work_dir: Path, followers: int = 20) -> Path:
+        """Copy the input with a clock before every line: `<epoch ms>TAB<line>`.
+
+        The clock stands in for the arrival time a replayed record no longer has: the median
+        event time of the next `followers` readable records (at the end of the file, the last
+        ones). A record with a wrong clock is judged against the records around it, and the first
+        record after a quiet spell is not, since its followers came after the same spell. Lines
+        are cut at '\n' only; a carriage return inside a line becomes a space (the line reader
+        would split there), one before the '\n' is dropped.
+        """
+        lines = self.input_path.read_bytes().split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        times = [_event_ms(line) for line in lines]
+        readable = [(i, t) for i, t in enumerate(times) if t is not None]
+        clocks = [0] * len(lines)
+        for pos, (i, _) in enumerate(readable):
+            window = [t for _, t in readable[pos + 1:pos + 1 + followers]]
+            if len(window) < followers // 2:
+                window = [t for _, t in readable[max(0, pos - followers):pos]] + window
+            clocks[i] = sorted(window)[len(window) // 2] if window else 0
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.prepared_path = work_dir / "input-with-clock.txt"
+        with self.prepared_path.open("wb") as f:
+            for clock, line in zip(clocks, lines):
+                f.write(b"%d\t%s\n" % (clock, line.removesuffix(b"\r").replace(b"\r", b" ")))
+        return self.prepared_path
+
+    def source(self):
+        from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
+
+        if self.prepared_path is None:
+            self.prepare(self.output_dir)
+        return FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path)).build()
 
     def sink_options(self, output: Output) -> dict[str, str]:
         # The latest state is an upsert stream; a changelog format keeps every change so the

@@ -81,13 +81,19 @@ def read_stream(client, arn: str) -> list[bytes]:
     return out
 
 
-def last_event_time(records) -> str:
-    """Newest event_time among the valid records (malformed ones may not even be JSON)."""
+def last_event_time(records, max_gap_s: float = 120.0) -> str:
+    """Newest event_time among the valid records (malformed ones may not even be JSON), leaving
+    out readings far ahead of all the others (a wrong clock, rejected as future_event_time): the
+    newest one that lies within max_gap_s of the next older one."""
+    from simulator import parse_event_time
     from udfs.telemetry import FIELDS, parse_record
 
     at = FIELDS.index("event_time")
     parsed = (parse_record(data.decode("utf-8", "replace")) for _, data in records)
-    return max(r[at] for r in parsed if r[0] is None)
+    times = sorted({r[at] for r in parsed if r[0] is None}, key=parse_event_time)
+    while len(times) > 1 and parse_event_time(times[-1]) - parse_event_time(times[-2]) > max_gap_s * 1000:
+        times.pop()
+    return times[-1]
 
 
 def start_on_moto(config, watermark_every_record: bool = False):

@@ -23,7 +23,7 @@ from pathlib import Path
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.io import OUTPUTS, FileIO
 from jobs.scoring import read_jsonl, score
-from jobs.telemetry_job import build, configure, create_table_env
+from jobs.telemetry_job import CONNECTOR_JAR, HELPERS_JAR, build, configure, create_table_env
 from udfs.telemetry import FLEET_ID
 
 FILE_NAMES = {o.view: o.file_name for o in OUTPUTS}
@@ -83,13 +83,23 @@ def fold_changelog(lines: list[str]) -> list[dict]:
     return [state[k] for k in sorted(state)]
 
 
-def run(input_path: Path, out_dir: Path, config: Config) -> dict:
+def java_helpers(jar: Path | None = None) -> Path:
+    """The jar with the job's Java helpers (event time in the source): the one given, else the
+    helpers jar, else the connector jar (it holds them too)."""
+    for candidate in ([jar] if jar else [HELPERS_JAR, CONNECTOR_JAR]):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{jar or HELPERS_JAR} is missing: run `make helpers` (it compiles the job's Java helpers)")
+
+
+def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None) -> dict:
     started = time.monotonic()
+    jar = java_helpers(jar)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / "_flink"
     shutil.rmtree(work, ignore_errors=True)
 
-    t_env = create_table_env(parallelism=1)
+    t_env = create_table_env(parallelism=1, jars=(jar,))
     configure(t_env, config, watermark_every_record=True)
     build(t_env, config, FileIO(input_path, work)).execute().wait()
 
@@ -137,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="application properties JSON (rules, windows, ...)")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
                         help="override one property, e.g. rules.threshold.engine=120 (repeatable)")
+    parser.add_argument("--jar", type=Path, help="jar with the job's Java helpers (default: build/lib/"
+                        "telemetry-helpers.jar from `make helpers`, else the connector jar)")
     parser.add_argument("--manifest", type=Path,
                         help="the simulator's ground-truth manifest: also print alert recall/precision "
                              "and dead letters injected vs rejected")
@@ -145,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"input file {args.input} does not exist")
     try:
         config = replay_config(args.config, args.set)
+        jar = java_helpers(args.jar)
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    summary = run(args.input, args.out, config)
+    summary = run(args.input, args.out, config, jar)
     print_summary(summary, args.out)
     if args.manifest:
         scores = score(read_jsonl(args.manifest), read_jsonl(args.out / FILE_NAMES["alerts"]),

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from jobs import sql_files
 from jobs.config import MSF_PROPERTIES_PATH, Config, load
-from jobs.io import OUTPUTS, AwsIO, FileIO, sink_ddl, source_ddl
+from jobs.io import OUTPUTS, AwsIO, FileIO, register_source, sink_ddl
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONNECTOR_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-connectors.jar"
+# The project's Java helpers alone (also inside CONNECTOR_JAR): enough for file replays.
+HELPERS_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-helpers.jar"
 
 
 class JobBuildError(RuntimeError):
@@ -32,9 +34,11 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         if "aws.cborEnabled" not in flags:
             os.environ["JVM_ARGS"] = (flags + " -Daws.cborEnabled=false").strip()
         os.environ.setdefault("AWS_CBOR_DISABLE", "true")
-    from pyflink.table import EnvironmentSettings, TableEnvironment
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import StreamTableEnvironment
 
-    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    # A StreamTableEnvironment: the source is a DataStream source with per-split watermarks.
+    t_env = StreamTableEnvironment.create(StreamExecutionEnvironment.get_execution_environment())
     conf = t_env.get_config()
     if local:
         # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
@@ -55,9 +59,6 @@ def configure(t_env, config: Config, watermark_every_record: bool = False) -> No
     conf.set("pipeline.name", "fleet-telemetry")
     # Event times are UTC strings; windows and DATE_FORMAT must not shift them.
     conf.set("table.local-time-zone", "UTC")
-    idle = config.get("job", "source.idle-timeout.ms")
-    if idle:
-        conf.set("table.exec.source.idle-timeout", f"{idle} ms")
     conf.set("table.exec.state.ttl", f"{config.get('job', 'dedupe.state-ttl.s')} s")
     if watermark_every_record:
         # Replays read a file in a burst: a periodic watermark would make 'late' depend on
@@ -84,7 +85,10 @@ def build(t_env, config: Config, io: AwsIO | FileIO):
     from udfs import flink as flink_udfs
 
     flink_udfs.register(t_env)
-    _execute(t_env, source_ddl(config, io.source_options()), "source telemetry_raw")
+    try:
+        register_source(t_env, config, io)
+    except Exception as e:
+        raise JobBuildError(f"source telemetry_raw: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     for name, statement in sql_files.statements(config.placeholders()):
         _execute(t_env, statement, f"sql/{name}")
 

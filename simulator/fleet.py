@@ -26,7 +26,7 @@ THRESHOLD = {"engine": 130.0, "brakes": 1000.0, "tires": 130.0, "speed": 340.0, 
 TEMP_CHANNELS = ("temperatures.engine", *(f"temperatures.{g}.{c}" for g in ("brakes", "tires") for c in CORNERS))
 GARBAGE_KEY = "garbage"  # partition key for payloads without a usable vehicle_id
 DEAD_LETTER_REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
-                       "bad_event_time", "late", "duplicate")
+                       "bad_event_time", "future_event_time", "late", "duplicate")
 
 _TAU_S = (90.0,) + (30.0,) * 4 + (45.0,) * 4  # thermal time constants: engine, brakes, tires
 _NOISE = (0.2,) + (2.0,) * 4 + (0.3,) * 4  # peak-to-peak sensor noise
@@ -429,7 +429,7 @@ def _malform(rng: random.Random, payload: str, ms: int) -> tuple[bytes, str, str
     record = json.loads(payload)
     record["event_time"] = format_event_time(ms)
     kind = rng.choice(("truncated", "binary", "text", "not_object", "missing_field", "wrong_type", "out_of_range",
-                       "bad_event_time"))
+                       "bad_event_time", "clock_ahead"))
     path = None
     if kind == "truncated":
         text = json.dumps(record)
@@ -456,6 +456,9 @@ def _malform(rng: random.Random, payload: str, ms: int) -> tuple[bytes, str, str
         path, value = rng.choice(_OUT_OF_RANGE)
         parent, leaf = _parent(record, path)
         parent[leaf] = value
+    elif kind == "clock_ahead":  # a device clock jumped ahead: well-formed, months to years in the future
+        record["event_time"] = format_event_time(ms + rng.randrange(30, 5 * 365) * 86_400_000)
+        return json.dumps(record).encode(), "future_event_time", kind, "event_time"
     else:
         path = "event_time"
         dt = datetime.fromtimestamp(ms / 1000, timezone.utc)

@@ -44,11 +44,16 @@ def malformed() -> list[tuple[str, str]]:
     ]
 
 
+# A device whose clock jumped five years ahead: well-formed, sent before every valid record. Had
+# it moved the watermark, every record after it would be late.
+FUTURE = dict(record("clock", 0.0), event_time="2031-11-23T12:00:00.000Z")
+
+
 def fixture_lines() -> list[str]:
     """Send order: malformed first, then by event time, with the out-of-order, duplicate and
     late records placed where they test something."""
     timeline = sorted((t, v, f) for v, recs in VALID.items() for t, f in recs if v != "ooo")
-    lines = [payload for _, payload in malformed()]
+    lines = [payload for _, payload in malformed()] + [line(FUTURE)]
     for t, v, f in timeline:
         lines.append(line(record(v, t, **f)))
         if v == "dup":
@@ -133,7 +138,7 @@ def expected_alerts() -> list[tuple]:
 
 
 EXPECTED_REASONS = sorted(["not_json", "not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
-                           "bad_event_time", "duplicate", "late"])
+                           "bad_event_time", "future_event_time", "duplicate", "late"])
 
 # edge: 200.0 kept, 199.99 not; EXTRA2 = fuel_consumption * lap_time.
 EXPECTED_FAST_LAPS = [

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from jobs import package
+from jobs.telemetry_job import HELPERS_JAR
 from jobs.package import JAR_IN_ZIP, PackageError, build_package, run_options
 from tests.conftest import PRISTINE_ENV
 from tests.fixtures import line, record
@@ -119,7 +120,7 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
     script = ("import sys, jobs, udfs; "
               f"assert jobs.__file__.startswith({str(app)!r}) and udfs.__file__.startswith({str(app)!r}), jobs.__file__; "
               "from jobs.replay import main; "
-              f"sys.exit(main([{str(data)!r}, '--out', {str(out)!r}]))")
+              f"sys.exit(main([{str(data)!r}, '--out', {str(out)!r}, '--jar', {str(HELPERS_JAR)!r}]))")
     proc = subprocess.run([sys.executable, "-c", script], cwd=app, env=_isolated_env(app),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]

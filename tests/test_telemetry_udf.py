@@ -12,8 +12,8 @@ from udfs.telemetry import FIELDS, REASONS, parse_record
 pytestmark = pytest.mark.unit
 
 
-def parsed(payload, late=False) -> dict:
-    return dict(zip(FIELDS, parse_record(payload, late)))
+def parsed(payload, late=False, future=False) -> dict:
+    return dict(zip(FIELDS, parse_record(payload, future, late)))
 
 
 def test_valid_record_is_flattened():
@@ -102,3 +102,12 @@ def test_late_keeps_identity_but_no_values():
 
 def test_none_payload():
     assert parsed(None)["reason"] == "not_json"
+
+
+def test_future_keeps_identity_and_wins_over_late():
+    # The source gives a too-far-ahead record the epoch as event time, so it is also "late".
+    r = parsed(line(record("veh-9", 5.0)), late=True, future=True)
+    assert (r["reason"], r["vehicle_id"], r["event_time"]) == ("future_event_time", "veh-9", "2026-11-23T12:00:05.000Z")
+    assert all(r[f] is None for f in FIELDS[4:])
+    # what is wrong with the record itself comes first
+    assert parsed(line(dict(record("veh-9", 5.0), event_time="soon")), future=True)["reason"] == "bad_event_time"

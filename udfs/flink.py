@@ -17,8 +17,8 @@ def _field_type(name: str):
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
 
 
-def _parse(payload, late):
-    return Row(*parse_record(payload, late))
+def _parse(payload, future, late):
+    return Row(*parse_record(payload, future, late))
 
 
 def register(t_env: TableEnvironment) -> None:

@@ -13,8 +13,10 @@ from datetime import datetime
 
 # Dead-letter reason codes produced here. Lateness is measured in SQL (it needs the watermark)
 # and passed in; 'duplicate' is decided in SQL (it needs keyed state).
-REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time", "late")
+REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
+           "future_event_time", "late")
 LATE_DETAIL = "event_time is at or behind the watermark"
+FUTURE_DETAIL = "event_time is further ahead of the stream's clock than job.max-future-skew.s"
 
 _WHEELS = ("front_left", "front_right", "rear_left", "rear_right")
 FLEET_ID = "__fleet__"  # reserved for the fleet-wide window row
@@ -119,11 +121,12 @@ def _validate(payload: str) -> tuple:
     return (None, None, vehicle_id, event_time, *values)
 
 
-def parse_record(payload: str | None, late: bool = False) -> tuple:
+def parse_record(payload: str | None, future: bool = False, late: bool = False) -> tuple:
     """One payload -> FIELDS tuple; never raises, so one bad record cannot fail the job.
 
-    A malformed record is rejected for what is wrong with it; a well-formed one that arrived
-    late is rejected as 'late' and keeps its vehicle_id and event_time for the dead letter.
+    A malformed record is rejected for what is wrong with it; a well-formed one whose event time
+    the source found too far ahead is 'future_event_time', else one that arrived late is 'late';
+    both keep their vehicle_id and event_time for the dead letter.
     """
     if payload is None:
         return ("not_json", "empty payload", *_REJECT_PADDING)
@@ -131,6 +134,8 @@ def parse_record(payload: str | None, late: bool = False) -> tuple:
         parsed = _validate(payload)
     except _Reject as r:
         return (r.reason, r.detail, *_REJECT_PADDING)
+    if future:
+        return ("future_event_time", FUTURE_DETAIL, parsed[2], parsed[3], *_REJECT_PADDING[2:])
     if late:
         return ("late", LATE_DETAIL, parsed[2], parsed[3], *_REJECT_PADDING[2:])
     return parsed
