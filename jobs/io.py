@@ -75,41 +75,58 @@ def _with(options: dict[str, str]) -> str:
 
 
 def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
-    """Declare `telemetry_raw`: one row per record read, `payload` (text; invalid UTF-8 becomes
-    U+FFFD so binary garbage reaches the parser and the dead letters) and `event_ts`, its rowtime.
+    """Declare `telemetry_raw`: one row per record read: `payload` (text; invalid UTF-8 becomes
+    U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime) and
+    `verdict` ('F' too far ahead, 'L' late, '-' neither).
 
-    Event time is assigned inside the source, per split (Kinesis shard), by a Java strategy: a
-    subtask reading several shards out of step keeps one watermark per shard and forwards the
-    slowest, so a lagging shard's records are not declared late. Records without a usable event
-    time (unreadable, or more than job.max-future-skew.s ahead of the stream's clock) get the
-    epoch and never move a watermark. The SQL Kinesis source cannot do this: it assigns the
+    Event time is decided inside the source, per split (Kinesis shard, replayed file), by the
+    project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
+    own late verdict, so neither depends on how many subtasks read the shards or how far apart
+    they are; a subtask forwards its slowest shard's watermark. A record without a usable event
+    time (unreadable, or more than job.max-future-skew.s ahead of the stream's clock) has the epoch
+    as event_ts and never moves a watermark. The SQL Kinesis source cannot do this: it assigns the
     watermark after the source, over all of a subtask's shards interleaved.
     """
-    from pyflink.common import Duration, WatermarkStrategy
+    from pyflink.common import Duration, Types, WatermarkStrategy
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.java_gateway import get_gateway
     from pyflink.table import DataTypes, Schema
 
     job = config["job"]
-    # An interval of 0 turns periodic watermarks off; as Flink SQL's own watermark assigner does,
-    # this strategy then emits one after every record (replays: lateness independent of timing).
-    interval = t_env.get_config().get("pipeline.auto-watermark-interval", "200 ms")
-    per_record = interval.replace(" ", "") in ("0", "0ms")
-    j_strategy = get_gateway().jvm.io.telemetry.flink.TelemetryWatermarks(
-        job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, io.clock_prefix, per_record)
-    strategy = WatermarkStrategy(j_strategy)
+    strategy = WatermarkStrategy(get_gateway().jvm.io.telemetry.flink.TelemetryWatermarks(
+        job["watermark.out-of-orderness.ms"]))
     if job["source.idle-timeout.ms"]:
         strategy = strategy.with_idleness(Duration.of_millis(job["source.idle-timeout.ms"]))
     env = StreamExecutionEnvironment(t_env._j_tenv.execEnv())
-    stream = env.from_source(io.source(), strategy, "telemetry")
+    stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING())
     table = t_env.from_data_stream(stream, Schema.new_builder()
                                    .column("f0", DataTypes.STRING())
                                    .column_by_metadata("event_ts", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
                                    .watermark("event_ts", "SOURCE_WATERMARK()")
                                    .build())
     t_env.create_temporary_view("telemetry_source", table)
-    t_env.execute_sql(f"CREATE TEMPORARY VIEW telemetry_raw AS SELECT {io.payload_sql} AS payload, event_ts "
-                      f"FROM telemetry_source")
+    # The line is <event ms> TAB <verdict> TAB <payload>.
+    t_env.execute_sql("CREATE TEMPORARY VIEW telemetry_raw AS SELECT "
+                      "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 3) AS payload, event_ts, "
+                      "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1, 1) AS verdict FROM telemetry_source")
+
+
+def source_line(payload: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
+                max_future_skew_ms: int) -> bytes:
+    """The replay's copy of TelemetryWatermarks.line (Java), for one line of a file: the same
+    verdicts, so a replay and the live job agree (the shared scenario test holds them to it)."""
+    t = _event_ms(payload)
+    verdict, ms = b"-", 0
+    if t is not None:
+        if clock > 0 and t - clock > max_future_skew_ms:
+            verdict = b"F"
+        else:
+            ms = t if t != 0 else 1
+            if newest[0] is not None and t <= newest[0] - out_of_orderness_ms:
+                verdict = b"L"
+            elif newest[0] is None or t > newest[0]:
+                newest[0] = t
+    return b"%d\t%s\t%s" % (ms, verdict, payload)
 
 
 def sink_ddl(output: Output, columns: list[tuple[str, str]], options: dict[str, str],
@@ -153,9 +170,6 @@ class AwsIO:
             opts["sink.http-client.protocol.version"] = "HTTP1_1"
         return opts
 
-    # Records carry their Kinesis arrival time: the stream's clock.
-    clock_prefix = False
-    payload_sql = "f0"
 
     def source_options(self) -> dict[str, str]:
         """The Kinesis source's configuration (the DataStream source's keys: AWS credentials
@@ -172,7 +186,7 @@ class AwsIO:
             opts["source.efo.consumer.name"] = src["efo.consumer.name"]
         return opts
 
-    def source(self):
+    def source(self, config: Config):
         from pyflink.datastream.connectors import Source
         from pyflink.java_gateway import get_gateway
 
@@ -180,7 +194,9 @@ class AwsIO:
         conf = jvm.org.apache.flink.configuration.Configuration()
         for key, value in self.source_options().items():
             conf.setString(key, value)
-        schema = jvm.org.apache.flink.api.common.serialization.SimpleStringSchema()
+        # Per shard: the verdicts and the stream's clock (each record's Kinesis arrival time).
+        schema = jvm.io.telemetry.flink.TelemetryKinesisDeserializer(
+            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000)
         return Source(jvm.org.apache.flink.connector.kinesis.source.KinesisStreamsSource.builder()
                       .setStreamArn(self.config.get("source.telemetry", "stream.arn"))
                       .setSourceConfig(conf)
@@ -209,14 +225,10 @@ class FileIO:
         self.prepared_path: Path | None = None
         self.output_dir = Path(output_dir).resolve()
 
-    # A file has no arrival times: `prepare` writes a clock before each line instead.
-    clock_prefix = True
-    payload_sql = "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1)"
+    def prepare(self, config: Config, work_dir: Path, followers: int = 20) -> Path:
+        """Copy the input as source lines (`source_line`): the file is one split, in file order.
 
-    def prepare(self, work_dir: Path, followers: int = 20) -> Path:
-        """Copy the input with a clock before every line: `<epoch ms>TAB<line>`.
-
-        The clock stands in for the arrival time a replayed record no longer has: the median
+        The stream's clock stands in for the arrival time a replayed record no longer has: the median
         event time of the next `followers` readable records (at the end of the file, the last
         ones). A record with a wrong clock is judged against the records around it, and the first
         record after a quiet spell is not, since its followers came after the same spell. Lines
@@ -235,17 +247,20 @@ class FileIO:
                 window = [t for _, t in readable[max(0, pos - followers):pos]] + window
             clocks[i] = sorted(window)[len(window) // 2] if window else 0
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.prepared_path = work_dir / "input-with-clock.txt"
+        self.prepared_path = work_dir / "source-lines.txt"
+        job = config["job"]
+        delay, skew, newest = job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, [None]
         with self.prepared_path.open("wb") as f:
             for clock, line in zip(clocks, lines):
-                f.write(b"%d\t%s\n" % (clock, line.removesuffix(b"\r").replace(b"\r", b" ")))
+                payload = line.removesuffix(b"\r").replace(b"\r", b" ")
+                f.write(source_line(payload, clock, newest, delay, skew) + b"\n")
         return self.prepared_path
 
-    def source(self):
+    def source(self, config: Config):
         from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
 
         if self.prepared_path is None:
-            self.prepare(self.output_dir)
+            self.prepare(config, self.output_dir)
         return FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path)).build()
 
     def sink_options(self, output: Output) -> dict[str, str]:

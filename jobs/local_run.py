@@ -19,9 +19,11 @@ import json
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from jobs.config import document, load
+from jobs.scoring import health, health_line
 from jobs.local_aws import ACCESS_KEY, SECRET_KEY, LocalResources, MotoServer, create_resources, read_bucket_lines, \
     stream_arn
 from jobs.telemetry_job import CONNECTOR_JAR, PROJECT_DIR
@@ -96,14 +98,14 @@ def last_event_time(records, max_gap_s: float = 120.0) -> str:
     return times[-1]
 
 
-def start_on_moto(config, watermark_every_record: bool = False):
+def start_on_moto(config):
     """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster;
     returns its JobClient. The caller cancels it."""
     from jobs.io import AwsIO
     from jobs.telemetry_job import build, configure, create_table_env
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,))
-    configure(t_env, config, watermark_every_record=watermark_every_record)
+    configure(t_env, config)
     return build(t_env, config, AwsIO(config)).execute().get_job_client()
 
 
@@ -144,7 +146,9 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         ok = valid + len(letters) == expected
         print(f"reconciliation: read {expected} = valid {valid} + rejected {len(letters)} -> "
               f"{'OK' if ok else 'MISMATCH'}")
-        return 0 if ok else 1
+        h = health(expected, Counter(json.loads(d)["reason"] for d in letters))
+        print(health_line(h))
+        return 0 if ok and h["healthy"] else 1
     finally:
         client.cancel().result()
         say("job cancelled")
@@ -171,7 +175,7 @@ def replay_instead(capture: Path, out: Path, manifest: list[dict]) -> int:
         print(f"\n{name} (first {len(lines)}):")
         for line in lines:
             print(f"  {line}")
-    return 0 if summary["reconciled"] else 1
+    return 0 if summary["reconciled"] and summary["health"]["healthy"] else 1
 
 
 def _terminate_like_ctrl_c(signum, frame):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.io import OUTPUTS, FileIO
-from jobs.scoring import read_jsonl, score
+from jobs.scoring import health, health_line, read_jsonl, score
 from jobs.telemetry_job import CONNECTOR_JAR, HELPERS_JAR, build, configure, create_table_env
 from udfs.telemetry import FLEET_ID
 
@@ -100,7 +100,7 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
     shutil.rmtree(work, ignore_errors=True)
 
     t_env = create_table_env(parallelism=1, jars=(jar,))
-    configure(t_env, config, watermark_every_record=True)
+    configure(t_env, config)
     build(t_env, config, FileIO(input_path, work)).execute().wait()
 
     outputs: dict[str, list] = {}
@@ -122,6 +122,7 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
         "input": str(input_path), "records_read": read, "valid": valid, "rejected": rejected,
         "reconciled": read == valid + rejected,
         "rejected_by_reason": dict(sorted(reasons.items())),
+        "health": health(read, reasons),
         "outputs": {FILE_NAMES[k]: len(v) for k, v in outputs.items()},
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -137,6 +138,7 @@ def print_summary(summary: dict, out_dir: Path) -> None:
     verdict = "OK" if summary["reconciled"] else "MISMATCH"
     print(f"reconciliation: read {summary['records_read']} = valid {summary['valid']} + "
           f"rejected {summary['rejected']} -> {verdict}")
+    print(health_line(summary["health"]))
 
 
 def main(argv: list[str] | None = None) -> int:

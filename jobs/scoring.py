@@ -46,3 +46,24 @@ def score(manifest: list[dict], alerts: list[dict], dead_letters: list[dict]) ->
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+# Reconciled is not healthy: records can all be accounted for and still mostly be rejected.
+LATE_SHARE_LIMIT = 0.01
+
+
+def health(read: int, rejected_by_reason: dict[str, int]) -> dict:
+    """Shares of the records read that were late or too far ahead, and whether the late share
+    stays under LATE_SHARE_LIMIT (a few late readings are normal; more means the watermark ran
+    ahead of the data: out-of-step reading, a wrong clock, too small an out-of-orderness)."""
+    late = rejected_by_reason.get("late", 0)
+    future = rejected_by_reason.get("future_event_time", 0)
+    share = late / read if read else 0.0
+    return {"late": late, "late_share": round(share, 4), "future_event_time": future,
+            "future_share": round(future / read, 4) if read else 0.0, "healthy": share <= LATE_SHARE_LIMIT}
+
+
+def health_line(h: dict) -> str:
+    verdict = "healthy" if h["healthy"] else f"WARNING: more than {LATE_SHARE_LIMIT:.0%} of the records are late"
+    return (f"health: late {h['late']} ({h['late_share']:.2%}), future_event_time {h['future_event_time']} "
+            f"({h['future_share']:.2%}) -> {verdict}")

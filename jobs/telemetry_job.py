@@ -38,32 +38,28 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     from pyflink.table import StreamTableEnvironment
 
     # A StreamTableEnvironment: the source is a DataStream source with per-split watermarks.
-    t_env = StreamTableEnvironment.create(StreamExecutionEnvironment.get_execution_environment())
+    env = StreamExecutionEnvironment.get_execution_environment()
+    if jars:
+        # Before the table environment exists: it discovers connector factories with a class
+        # loader made from these jars. Appended: under `flink run -py` the CLI has put
+        # flink-python there.
+        env.add_jars(*(p.resolve().as_uri() for p in jars))
+    t_env = StreamTableEnvironment.create(env)
     conf = t_env.get_config()
     if local:
         # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
         conf.set("python.executable", sys.executable)
     if parallelism:
         conf.set("parallelism.default", str(parallelism))
-    if jars:
-        # Added to, not replacing: under `flink run -py` the CLI has put flink-python there.
-        from pyflink.common.configuration import Configuration
-
-        existing = Configuration.parse_list_value(conf.get("pipeline.jars", "") or "")
-        conf.set("pipeline.jars", ";".join(existing + [p.resolve().as_uri() for p in jars]))
     return t_env
 
 
-def configure(t_env, config: Config, watermark_every_record: bool = False) -> None:
+def configure(t_env, config: Config) -> None:
     conf = t_env.get_config()
     conf.set("pipeline.name", "fleet-telemetry")
     # Event times are UTC strings; windows and DATE_FORMAT must not shift them.
     conf.set("table.local-time-zone", "UTC")
     conf.set("table.exec.state.ttl", f"{config.get('job', 'dedupe.state-ttl.s')} s")
-    if watermark_every_record:
-        # Replays read a file in a burst: a periodic watermark would make 'late' depend on
-        # timing. Advancing it with every record makes a replay reproducible.
-        conf.set("pipeline.auto-watermark-interval", "0 ms")
 
 
 def _execute(t_env, statement: str, where: str) -> None:

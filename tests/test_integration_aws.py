@@ -59,8 +59,8 @@ def _send_with_end_marker(moto, res, records: list) -> list:
     return records
 
 
-def _start_job(moto, res, parallelism, watermark_every_record=False):
-    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism)), watermark_every_record)
+def _start_job(moto, res, parallelism):
+    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism)))
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +68,8 @@ def scenario_outputs(moto_server):
     """The hand-made scenario through Kinesis once; every output collected for the tests below.
 
     One shard, so the job reads the records in exactly the order they were sent (the scenario's
-    out-of-order, duplicate and late records depend on it). The watermark advances with every
-    record, as in the replay: the backlog arrives in one GetRecords batch, and with the periodic
-    200 ms watermark whether the late record counts as late would depend on timing.
+    out-of-order, duplicate and late records depend on it). Lateness is decided per shard in
+    the source, record by record, so it does not depend on how the backlog is batched.
     """
     moto = moto_server
     moto.reset()
@@ -82,7 +81,7 @@ def scenario_outputs(moto_server):
     alert_arn = stream_arn(moto.region, res.alert_stream)
 
     def run_job(alerts_before: int) -> None:
-        client = _start_job(moto, res, parallelism=1, watermark_every_record=True)
+        client = _start_job(moto, res, parallelism=1)
         try:
             _poll(lambda: scan_table(ddb, res.aggregates_table), lambda v: len(v) >= len(expected_windows()))
             _poll(lambda: scan_table(ddb, res.latest_state_table), lambda v: len(v) >= len(VALID))

@@ -101,22 +101,23 @@ def test_on_aws_no_endpoint_credentials_or_http1():
     assert "sink.http-client.protocol.version" not in opts
 
 
-def test_replay_writes_a_clock_before_each_line(tmp_path):
-    """A replayed line's clock (for future_event_time) is the median event time of the records
-    that follow it; the last ones use those before. Unreadable lines get 0 (no clock)."""
+def test_replay_source_lines_carry_event_time_and_verdict(tmp_path):
+    """A replayed line becomes `<event ms> TAB <verdict> TAB <payload>`, as the Kinesis
+    deserializer writes them. The stream's clock for a line is the median event time of the
+    records that follow it (the last ones use those before): 'F' beyond job.max-future-skew.s
+    (120 s); 'L' at or behind the newest accepted event time minus 5 s; unreadable gets 0."""
     def rec(seconds):
         return line(record("v", seconds)).encode()
-    lines = [rec(0), rec(1), b"not json \xff", rec(10**8), rec(2), rec(3), b"\r", rec(4)]
+    lines = [rec(0), rec(1), b"not json \xff", rec(10**8), rec(2), rec(3), b"\r", rec(4), rec(-1)]
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
-    prepared = FileIO(source, tmp_path / "out").prepare(tmp_path / "work", followers=4)
-    out = prepared.read_bytes().split(b"\n")[:-1]
+    prepared = FileIO(source, tmp_path / "out").prepare(parse(document(minimal())), tmp_path / "work", followers=4)
+    out = [x.split(b"\t", 2) for x in prepared.read_bytes().split(b"\n")[:-1]]
     t0 = int(T0.timestamp() * 1000)
-    clocks = [int(x.split(b"\t", 1)[0]) for x in out]
-    # followers of 0 s: 1, 1e8, 2, 3 -> median (upper) 3; of 1 s: 1e8, 2, 3, 4 -> 4; of 1e8: 2, 3, 4 -> 3;
-    # of 2 s: 3, 4 -> 4; of 3 s: only 4 follows, so 0, 1, 1e8, 2 before and 4 -> 2; of 4 s: 1, 1e8, 2, 3 -> 3
-    assert clocks == [t0 + 3000, t0 + 4000, 0, t0 + 3000, t0 + 4000, t0 + 2000, 0, t0 + 3000]
-    assert [x.split(b"\t", 1)[1] for x in out] == [l if l != b"\r" else b"" for l in lines]
+    assert [(int(ms), verdict) for ms, verdict, _ in out] == [
+        (t0, b"-"), (t0 + 1000, b"-"), (0, b"-"), (0, b"F"), (t0 + 2000, b"-"), (t0 + 3000, b"-"), (0, b"-"),
+        (t0 + 4000, b"-"), (t0 - 1000, b"L")]
+    assert [payload for _, _, payload in out] == [x if x != b"\r" else b"" for x in lines]
 
 
 def test_ddl_rendering():

@@ -16,20 +16,15 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 
 /**
- * Event time and watermarks for telemetry payloads (JSON text), given to the source itself so
- * that every split (Kinesis shard, replayed file) has a watermark of its own: a subtask reading
- * several shards out of step holds back to the slowest instead of declaring its records late.
+ * Event time and watermarks for telemetry, given to the source itself so that every split
+ * (Kinesis shard, replayed file) has a watermark of its own: a subtask reading several shards out
+ * of step holds back to the slowest instead of declaring its records late.
  *
- * <p>A record's timestamp is its top-level {@code event_time} (yyyy-MM-dd'T'HH:mm:ss.SSS'Z', UTC).
- * It gets {@link #REJECTED} instead when that is unreadable, or more than {@code maxFutureSkewMs}
- * ahead of the stream's clock: the Kinesis arrival time, or, for a replayed file, the clock the
- * replay wrote before each line ({@code <epoch ms>TAB<payload>}, with {@code clockPrefix}). A
- * REJECTED record never moves a watermark; staging dead-letters it (bad event time, or
- * future_event_time).
- *
- * <p>The watermark is the newest accepted event time minus {@code outOfOrdernessMs}, like the SQL
- * {@code WATERMARK FOR t AS t - INTERVAL ...} it replaces; {@code perRecord} emits it after every
- * record, so that a bounded replay's lateness does not depend on timing.
+ * <p>The source emits lines {@code <event ms>TAB<verdict>TAB<payload>} (see {@link #line}: the
+ * Kinesis deserializer writes them per shard, the replay per file). A record's timestamp is its
+ * event ms; 0 ({@link #REJECTED}) means no usable event time, and such a record never moves a
+ * watermark. The watermark is the newest event time minus {@code outOfOrdernessMs}, like the SQL
+ * {@code WATERMARK FOR t AS t - INTERVAL ...} it replaces, emitted periodically.
  */
 public final class TelemetryWatermarks implements WatermarkStrategy<String> {
     private static final long serialVersionUID = 1L;
@@ -38,25 +33,49 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
     public static final long REJECTED = 0L;
 
     private final long outOfOrdernessMs;
-    private final long maxFutureSkewMs;
-    private final boolean clockPrefix;
-    private final boolean perRecord;
 
-    public TelemetryWatermarks(long outOfOrdernessMs, long maxFutureSkewMs, boolean clockPrefix, boolean perRecord) {
+    public TelemetryWatermarks(long outOfOrdernessMs) {
         this.outOfOrdernessMs = outOfOrdernessMs;
-        this.maxFutureSkewMs = maxFutureSkewMs;
-        this.clockPrefix = clockPrefix;
-        this.perRecord = perRecord;
     }
 
     @Override
     public TimestampAssigner<String> createTimestampAssigner(TimestampAssignerSupplier.Context context) {
-        return new Assigner(maxFutureSkewMs, clockPrefix);
+        return (line, previous) -> {
+            try {
+                return Long.parseLong(line.substring(0, line.indexOf('\t')));
+            } catch (RuntimeException e) {
+                return REJECTED;
+            }
+        };
     }
 
     @Override
     public WatermarkGenerator<String> createWatermarkGenerator(WatermarkGeneratorSupplier.Context context) {
-        return new Generator(outOfOrdernessMs, perRecord);
+        return new Generator(outOfOrdernessMs);
+    }
+
+    /**
+     * The source line for one payload of a split. {@code newest} holds the split's newest accepted
+     * event time and is updated; {@code clock} is the stream's clock for the payload (its Kinesis
+     * arrival time), 0 for none. The replay writes the same lines in Python (jobs/io.py).
+     */
+    public static String line(String payload, long clock, long[] newest, long outOfOrdernessMs, long maxFutureSkewMs) {
+        Long t = eventTime(payload);
+        char verdict = '-';
+        long ms = REJECTED;
+        if (t != null) {
+            if (clock > 0 && t - clock > maxFutureSkewMs) {
+                verdict = 'F';
+            } else {
+                ms = t == REJECTED ? REJECTED + 1 : t;   // a real reading at the epoch is not "rejected"
+                if (newest[0] != Long.MIN_VALUE && t <= newest[0] - outOfOrdernessMs) {
+                    verdict = 'L';
+                } else if (t > newest[0]) {
+                    newest[0] = t;
+                }
+            }
+        }
+        return ms + "\t" + verdict + "\t" + payload;
     }
 
     /** Epoch milliseconds of the payload's top-level event_time, or null when it has none readable. */
@@ -113,44 +132,12 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
         return v;
     }
 
-    static final class Assigner implements TimestampAssigner<String> {
-        private final long maxFutureSkewMs;
-        private final boolean clockPrefix;
-
-        Assigner(long maxFutureSkewMs, boolean clockPrefix) {
-            this.maxFutureSkewMs = maxFutureSkewMs;
-            this.clockPrefix = clockPrefix;
-        }
-
-        @Override
-        public long extractTimestamp(String record, long arrival) {
-            String payload = record;
-            long clock = arrival;
-            if (clockPrefix) {
-                int tab = record.indexOf('\t');
-                try {
-                    clock = Long.parseLong(record.substring(0, tab));
-                } catch (RuntimeException e) {
-                    return REJECTED;   // not a line the replay prepared; staging reads the rest
-                }
-                payload = record.substring(tab + 1);
-            }
-            Long t = eventTime(payload);
-            if (t == null || (clock > 0 && t - clock > maxFutureSkewMs)) {
-                return REJECTED;
-            }
-            return t == REJECTED ? REJECTED + 1 : t;   // a real reading at the epoch is not "rejected"
-        }
-    }
-
     static final class Generator implements WatermarkGenerator<String> {
         private final long outOfOrdernessMs;
-        private final boolean perRecord;
         private long newest = Long.MIN_VALUE;
 
-        Generator(long outOfOrdernessMs, boolean perRecord) {
+        Generator(long outOfOrdernessMs) {
             this.outOfOrdernessMs = outOfOrdernessMs;
-            this.perRecord = perRecord;
         }
 
         @Override
@@ -160,9 +147,6 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
             }
             if (timestamp > newest) {
                 newest = timestamp;
-            }
-            if (perRecord) {
-                onPeriodicEmit(output);
             }
         }
 
