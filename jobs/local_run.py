@@ -36,7 +36,7 @@ def say(msg: str) -> None:
     print(f"[local-run {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def local_properties(moto: MotoServer, res: LocalResources, parallelism: int) -> list[dict]:
+def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 2000) -> list[dict]:
     region = moto.region
     return document({
         "aws": {"region": region, "endpoint": moto.endpoint, "credentials.provider": "BASIC",
@@ -49,7 +49,10 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int) ->
         "sink.window-aggregates": {"table-name": res.aggregates_table},
         "sink.latest-state": {"table-name": res.latest_state_table},
         "sinks": {"flush.timeout.ms": 1000},
-        "job": {"parallelism": parallelism, "source.idle-timeout.ms": 2000},
+        # Short, so the last windows close soon after the data ends. A shard starved for longer
+        # while a subtask reads several from a backlog is declared idle: the others' watermark may
+        # pass its next records, which are then dead-lettered as late (counted, not lost).
+        "job": {"parallelism": parallelism, "source.idle-timeout.ms": idle_ms},
     })
 
 
@@ -60,6 +63,27 @@ def end_marker(last_event_time: str, window_s: int) -> bytes:
 
     ms = parse_event_time(last_event_time) + 2 * window_s * 1000
     return json.dumps({"vehicle_id": "local-run-end-marker", "event_time": format_event_time(ms)}).encode()
+
+
+def end_markers(kinesis, arn: str, last_event_time: str, window_s: int) -> list[tuple[str, bytes]]:
+    """One end marker per shard (partition keys chosen to hash into each shard's range): every
+    shard's watermark passes the last window, so no shard has to be declared idle for it to close.
+    Idleness during a backlog read would let the others' watermark run past a shard's records."""
+    import hashlib
+
+    shards = kinesis.list_shards(StreamARN=arn)["Shards"]
+    ranges = {s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
+              for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]}
+    keys: dict[str, str] = {}
+    n = 0
+    while len(keys) < len(ranges):
+        key = f"local-run-end-marker-{n}"
+        h = int(hashlib.md5(key.encode()).hexdigest(), 16)
+        shard = next(sid for sid, (lo, hi) in ranges.items() if lo <= h <= hi)
+        keys.setdefault(shard, key)
+        n += 1
+    marker = end_marker(last_event_time, window_s)
+    return [(key, marker) for key in keys.values()]
 
 
 def scan_table(client, table: str) -> list[dict]:
@@ -117,8 +141,9 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
     client = start_on_moto(config)
     try:
         kinesis, ddb = moto.client("kinesis"), moto.client("dynamodb")
-        marker = ("local-run-end-marker", end_marker(last_event_time(records), config.get("job", "window.size.s")))
-        sent = KinesisProducer(kinesis, stream_arn=stream_arn(moto.region, res.telemetry_stream)).send([marker])
+        arn = stream_arn(moto.region, res.telemetry_stream)
+        markers = end_markers(kinesis, arn, last_event_time(records), config.get("job", "window.size.s"))
+        sent = KinesisProducer(kinesis, stream_arn=arn).send(markers)
         expected = summary_sent + sent.sent
         deadline = time.monotonic() + timeout_s
         while True:

@@ -13,5 +13,11 @@ CREATE TEMPORARY VIEW telemetry_parsed AS
 SELECT
   payload,
   event_ts,
-  parse_telemetry(payload, verdict = 'F', verdict = 'L') AS r
+  parse_telemetry(
+    payload,
+    verdict = 'F',
+    -- Also late: behind this subtask's watermark. Only a shard declared idle (job.source.idle-
+    -- timeout.ms) lets the others' watermark pass its records; they are dead-lettered, not dropped
+    -- by the windows downstream. Before the first watermark CURRENT_WATERMARK is NULL.
+    verdict = 'L' OR COALESCE(event_ts <= CURRENT_WATERMARK(event_ts), FALSE)) AS r
 FROM telemetry_raw;

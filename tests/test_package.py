@@ -134,7 +134,7 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
 @pytest.mark.integration
 def test_full_package_runs_the_job_against_moto(tmp_path, moto, connector_jar):
     from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-    from jobs.local_run import end_marker, local_properties
+    from jobs.local_run import end_markers, local_properties
 
     res = LocalResources()
     create_resources(moto, res)
@@ -142,10 +142,10 @@ def test_full_package_runs_the_job_against_moto(tmp_path, moto, connector_jar):
     props = tmp_path / "application_properties.json"
     props.write_text(json.dumps(local_properties(moto, res, parallelism=1)))
     fast = record("veh-1", 1.0, speed=250.0)
-    # The end marker moves the watermark past the fast lap, so the event-time dedupe releases it.
-    for key, data in (("veh-1", line(fast).encode()), ("end", end_marker(fast["event_time"], 60))):
-        moto.client("kinesis").put_record(StreamARN=stream_arn(moto.region, res.telemetry_stream), PartitionKey=key,
-                                          Data=data)
+    # End markers move every shard's watermark past the fast lap, so the event-time dedupe releases it.
+    kinesis, arn = moto.client("kinesis"), stream_arn(moto.region, res.telemetry_stream)
+    for key, data in [("veh-1", line(fast).encode()), *end_markers(kinesis, arn, fast["event_time"], 60)]:
+        kinesis.put_record(StreamARN=arn, PartitionKey=key, Data=data)
     # Submitted the way MSF submits it: Flink's CLI runs the zip's entry file (PythonDriver, -py),
     # from another working directory and with no PYTHONPATH, so the driver and the UDF workers
     # find jobs/, udfs/ and sql/ only through what the zip itself provides. --config makes it a
