@@ -36,7 +36,7 @@ def say(msg: str) -> None:
     print(f"[local-run {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 2000) -> list[dict]:
+def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 10000) -> list[dict]:
     region = moto.region
     return document({
         "aws": {"region": region, "endpoint": moto.endpoint, "credentials.provider": "BASIC",
@@ -49,9 +49,9 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, id
         "sink.window-aggregates": {"table-name": res.aggregates_table},
         "sink.latest-state": {"table-name": res.latest_state_table},
         "sinks": {"flush.timeout.ms": 1000},
-        # Short, so the last windows close soon after the data ends. A shard starved for longer
-        # while a subtask reads several from a backlog is declared idle: the others' watermark may
-        # pass its next records, which are then dead-lettered as late (counted, not lost).
+        # Long enough that no shard is declared idle while the job starts or catches up on the
+        # backlog (an idle shard's next records could fall behind the others' watermark), short
+        # enough that the last windows close soon after the data ends.
         "job": {"parallelism": parallelism, "source.idle-timeout.ms": idle_ms},
     })
 
