@@ -254,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 return run_on_moto(moto, res, config, records, sent.sent, args.timeout, sim.manifest)
             say(f"the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} is missing: `make jars` could not "
                 f"fetch the AWS connectors from Maven Central (see build-jars.log and README 'Connector jars'; "
-                f"`make jars CONNECTOR_REPO=<folder or URL>` adds a repository). The job cannot read Kinesis without it.")
+                f"`make jars CONNECTOR_REPO=<folder or URL>` adds a repository). "
+                f"The job cannot read Kinesis without it.")
             say("running the same SQL on the captured records with files instead (replay)")
         return replay_instead(capture, OUT_DIR / "replay", sim.manifest)
     except KeyboardInterrupt:

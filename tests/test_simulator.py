@@ -97,7 +97,8 @@ def run_job_rules(records):
             record = json.loads(data)
             ms = parse_event_time(record["event_time"])
             key = (record["vehicle_id"], ms)
-            if max_ms > -math.inf and ms - max_ms > 120_000:   # the job's default job.max-future-skew.s, against the stream so far
+            # the job's default job.max-future-skew.s, against the stream so far
+            if max_ms > -math.inf and ms - max_ms > 120_000:
                 reason = "future_event_time"
             elif key in seen:
                 reason = "duplicate"

@@ -121,7 +121,6 @@ def test_replay_source_lines_carry_event_time_and_verdict(tmp_path):
 
 
 def test_ddl_rendering():
-    config = parse(document(minimal()))
     window_output = next(o for o in OUTPUTS if o.view == "window_aggregates")
     ddl = sink_ddl(window_output, [("vehicle_id", "VARCHAR(2147483647)"), ("window_start", "VARCHAR(2147483647)"),
                                    ("record_count", "BIGINT")], {"connector": "dynamodb"}, partitioned=True)
