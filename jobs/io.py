@@ -2,8 +2,9 @@
 
 The business SQL in sql/ only knows the table `telemetry_raw` and the views it defines; the
 outputs below map those views to sink tables. `AwsIO` uses the real Flink AWS connectors
-(Kinesis source and sink, Firehose, DynamoDB); `FileIO` swaps them for Flink's filesystem
-connector so analysts can replay a captured JSON-lines file without any AWS at all.
+(Kinesis source and sink, Firehose, DynamoDB); `FileIO` swaps them for Flink's file source and
+filesystem sinks so analysts can replay a captured JSON-lines file without any AWS at all. Both
+sources feed the same per-split event-time logic (`register_source`).
 """
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ OUTPUTS = (
     Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",)),
 )
 
-# The Java side of event time (connectors/src/main/java, in the jar on pipeline.jars).
-WATERMARKS_CLASS = "io.telemetry.flink.TelemetryWatermarks"
-
+# The replay's reading of event_time: the first "event_time" string anywhere in the line. The
+# Java side reads the top-level field only; they differ only for payloads that nest another
+# "event_time" before the top-level one.
 _EVENT_TIME = re.compile(rb'"event_time"\s*:\s*"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"')
 
 
@@ -169,7 +170,6 @@ class AwsIO:
             # moto speaks no HTTP/2; real Kinesis does and it is the connector's default.
             opts["sink.http-client.protocol.version"] = "HTTP1_1"
         return opts
-
 
     def source_options(self) -> dict[str, str]:
         """The Kinesis source's configuration (the DataStream source's keys: AWS credentials
