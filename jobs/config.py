@@ -145,8 +145,11 @@ SCHEMA: tuple[Key, ...] = (
         "How far a reading's event_time may be ahead of the stream's clock (the Kinesis arrival time; in a "
         "replay the newest event time accepted so far). Further ahead (a device with a wrong clock) is "
         "dead-lettered as future_event_time and never moves the watermark.", default=120),
-    Key("job", "source.idle-timeout.ms", _int(0, 3_600_000), "an integer 0..3600000 (0 disables)",
-        "A shard quiet this long stops holding back windows and alerts.", default=30000),
+    # Not 0: with per-shard watermarks in the source, a job without an idle timeout was seen never
+    # to close a window (a source output that receives no records holds the watermark back).
+    Key("job", "source.idle-timeout.ms", _int(1000, 3_600_000), "an integer 1000..3600000",
+        "A shard quiet this long stops holding back windows and alerts; also how long a source subtask "
+        "may wait for its first records before the others' watermark passes it.", default=30000),
     Key("job", "window.size.s", _int(1, 86400), "an integer 1..86400", "Tumbling window length.", default=60),
     Key("job", "dedupe.state-ttl.s", _int(60, 7 * 86400), "an integer 60..604800",
         "How long keyed state (dedupe keys, latest state) lives without updates.", default=600),

@@ -96,8 +96,7 @@ def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
     job = config["job"]
     strategy = WatermarkStrategy(get_gateway().jvm.io.telemetry.flink.TelemetryWatermarks(
         job["watermark.out-of-orderness.ms"]))
-    if job["source.idle-timeout.ms"]:
-        strategy = strategy.with_idleness(Duration.of_millis(job["source.idle-timeout.ms"]))
+    strategy = strategy.with_idleness(Duration.of_millis(job["source.idle-timeout.ms"]))
     env = StreamExecutionEnvironment(t_env._j_tenv.execEnv())
     stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING())
     table = t_env.from_data_stream(stream, Schema.new_builder()

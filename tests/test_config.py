@@ -78,6 +78,11 @@ def test_malformed_value_is_named_with_expectation():
     # Below 5 s the Kinesis source's periodic shard discovery can race its initial one.
     assert error_of(minimal(**{"source.telemetry/shard.discovery.interval.s": "1"})) == (
         "config: key 'source.telemetry.shard.discovery.interval.s' is '1'; expected an integer 5..3600")
+    # Without an idle timeout the source's per-shard watermarks were seen never to close a window.
+    assert error_of(minimal(**{"job/source.idle-timeout.ms": "0"})) == (
+        "config: key 'job.source.idle-timeout.ms' is '0'; expected an integer 1000..3600000")
+    assert error_of(minimal(**{"job/max-future-skew.s": "0"})) == (
+        "config: key 'job.max-future-skew.s' is '0'; expected an integer 1..86400")
 
 
 def test_unknown_key_and_group_are_rejected():
