@@ -128,3 +128,33 @@ def test_ddl_rendering():
     assert "PRIMARY KEY (vehicle_id, window_start) NOT ENFORCED" in ddl
     assert "PARTITIONED BY (vehicle_id, window_start)" in ddl
     assert "'connector' = 'dynamodb'" in ddl
+
+
+@pytest.mark.sql
+def test_replay_and_kinesis_write_the_same_source_lines():
+    """The replay's verdicts (Python, jobs/io.py) and the Kinesis deserializer's (Java) are two
+    copies of one rule: fed the same payloads and clocks, they must write the same lines."""
+    from pyflink.java_gateway import get_gateway
+
+    from jobs.io import source_line
+    from jobs.telemetry_job import HELPERS_JAR, create_table_env
+
+    create_table_env(jars=(HELPERS_JAR,))        # loads the helpers into the gateway
+    gateway = get_gateway()
+    t0 = int(T0.timestamp() * 1000)
+    cases = [(line(record("v", 10)), t0 + 10_000), (line(record("v", 12)), t0 + 12_000),
+             (line(record("v", 6)), t0 + 13_000),             # 6 s behind the newest 12 s: late
+             (line(record("v", 7.001)), t0 + 13_000),         # 4.999 s behind: on time
+             (line(record("v", 400)), t0 + 14_000),           # 386 s ahead of its clock: future
+             (line(record("v", 130)), t0 + 14_000),           # 116 s ahead: accepted
+             (line(dict(record("v", 1), event_time="soon")), t0), ("not json \ufffd", t0), ("", 0),
+             (line(record("v", 2)), 0)]                       # no clock: never future
+    newest_py, newest_java = [None], gateway.new_array(gateway.jvm.long, 1)
+    newest_java[0] = -(2 ** 63)
+    verdicts = []
+    for payload, clock in cases:
+        java = gateway.jvm.io.telemetry.flink.TelemetryWatermarks.line(payload, clock, newest_java, 5000, 120_000)
+        python = source_line(payload.encode(), clock, newest_py, 5000, 120_000).decode()
+        assert python == java, payload
+        verdicts.append(python.split("\t")[1])
+    assert verdicts == ["-", "-", "L", "-", "F", "-", "-", "-", "-", "L"]
