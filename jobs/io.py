@@ -8,12 +8,11 @@ sources feed the same per-split event-time logic (`register_source`).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs.config import Config
+from udfs.telemetry import contract_json, event_ms
 
 
 # The connector option naming an output's target; the config key of the target has the same name.
@@ -53,22 +52,6 @@ OUTPUTS = (
 # The replay's reading of event_time: the first "event_time" string anywhere in the line. The
 # Java side reads the top-level field only; they differ only for payloads that nest another
 # "event_time" before the top-level one.
-_EVENT_TIME = re.compile(rb'"event_time"\s*:\s*"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"')
-
-
-def _event_ms(line: bytes) -> int | None:
-    m = _EVENT_TIME.search(line)
-    if not m:
-        return None
-    t = m.group(1)
-    try:
-        seconds = datetime(int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]), int(t[17:19]),
-                           tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        return None
-    return int(seconds) * 1000 + int(t[20:23])
-
-
 def _with(options: dict[str, str]) -> str:
     def quote(s: str) -> str:
         return "'" + str(s).replace("'", "''") + "'"
@@ -84,7 +67,7 @@ def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
     project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
     own late verdict, so neither depends on how many subtasks read the shards or how far apart
     they are; a subtask forwards its slowest shard's watermark. A record without a usable event
-    time (unreadable, or more than job.max-future-skew.s ahead of the stream's clock) has the epoch
+    time (it breaks the record contract, or is more than job.max-future-skew.s ahead of the stream's clock) has the epoch
     as event_ts and never moves a watermark. The SQL Kinesis source cannot do this: it assigns the
     watermark after the source, over all of a subtask's shards interleaved.
     """
@@ -111,11 +94,44 @@ def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
                       "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1, 1) AS verdict FROM telemetry_source")
 
 
+# Views computed once and handed on as a stream: several files read them and their rows cost a
+# Python call. Left to itself the planner copies a shared view into each reader with that
+# reader's projection, and the parser then runs once per reader (twice per record here).
+MATERIALIZED_VIEWS = ("telemetry_parsed",)
+
+
+def materialize(t_env, view: str) -> None:
+    """Replace `view` by the same rows passed through a DataStream, a boundary the planner cannot
+    copy across; its rowtime and watermark go along (the stream record's timestamp)."""
+    from pyflink.table import DataTypes, Schema
+
+    table = t_env.from_path(view)
+    columns = table.get_schema().get_field_names()
+    rowtime = [c.getName() for c in table._j_table.getResolvedSchema().getColumns()
+               if c.getDataType().getLogicalType().toString().endswith("*ROWTIME*")]
+    if len(rowtime) != 1:
+        raise ValueError(f"view {view} needs exactly one rowtime column to be materialized, has {rowtime}")
+    stream = t_env.to_data_stream(table)
+    t_env.drop_temporary_view(view)
+    t_env.create_temporary_view(f"{view}__stream", t_env.from_data_stream(
+        stream, Schema.new_builder()
+        .column_by_metadata("rowtime__", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
+        .watermark("rowtime__", "SOURCE_WATERMARK()")
+        .build()))
+    select = ", ".join("rowtime__ AS `%s`" % c if c == rowtime[0] else f"`{c}`" for c in columns)
+    t_env.execute_sql(f"CREATE TEMPORARY VIEW {view} AS SELECT {select} FROM {view}__stream")
+
+
 def source_line(payload: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
                 max_future_skew_ms: int) -> bytes:
     """The replay's copy of TelemetryWatermarks.line (Java), for one line of a file: the same
     verdicts, so a replay and the live job agree (the shared scenario test holds them to it)."""
-    t = _event_ms(payload)
+    return _source_line(payload, event_ms(payload.decode("utf-8", "replace")), clock, newest,
+                        out_of_orderness_ms, max_future_skew_ms)
+
+
+def _source_line(payload: bytes, t: int | None, clock: int, newest: list[int], out_of_orderness_ms: int,
+                 max_future_skew_ms: int) -> bytes:
     verdict, ms = b"-", 0
     if t is not None:
         if clock > 0 and t - clock > max_future_skew_ms:
@@ -195,7 +211,7 @@ class AwsIO:
             conf.setString(key, value)
         # Per shard: the verdicts and the stream's clock (each record's Kinesis arrival time).
         schema = jvm.io.telemetry.flink.TelemetryKinesisDeserializer(
-            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000)
+            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000, contract_json())
         return Source(jvm.org.apache.flink.connector.kinesis.source.KinesisStreamsSource.builder()
                       .setStreamArn(self.config.get("source.telemetry", "stream.arn"))
                       .setSourceConfig(conf)
@@ -228,7 +244,7 @@ class FileIO:
         """Copy the input as source lines (`source_line`): the file is one split, in file order.
 
         The stream's clock stands in for the arrival time a replayed record no longer has: the median
-        event time of the next `followers` readable records (at the end of the file, the last
+        event time of the next `followers` valid records (at the end of the file, the last
         ones). A record with a wrong clock is judged against the records around it, and the first
         record after a quiet spell is not, since its followers came after the same spell. Lines
         are cut at '\n' only; a carriage return inside a line becomes a space (the line reader
@@ -237,22 +253,22 @@ class FileIO:
         lines = self.input_path.read_bytes().split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        times = [_event_ms(line) for line in lines]
-        readable = [(i, t) for i, t in enumerate(times) if t is not None]
+        lines = [line.removesuffix(b"\r").replace(b"\r", b" ") for line in lines]
+        times = [event_ms(line.decode("utf-8", "replace")) for line in lines]
+        valid = [(i, t) for i, t in enumerate(times) if t is not None]
         clocks = [0] * len(lines)
-        for pos, (i, _) in enumerate(readable):
-            window = [t for _, t in readable[pos + 1:pos + 1 + followers]]
+        for pos, (i, _) in enumerate(valid):
+            window = [t for _, t in valid[pos + 1:pos + 1 + followers]]
             if len(window) < followers // 2:
-                window = [t for _, t in readable[max(0, pos - followers):pos]] + window
+                window = [t for _, t in valid[max(0, pos - followers):pos]] + window
             clocks[i] = sorted(window)[len(window) // 2] if window else 0
         work_dir.mkdir(parents=True, exist_ok=True)
         self.prepared_path = work_dir / "source-lines.txt"
         job = config["job"]
         delay, skew, newest = job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, [None]
         with self.prepared_path.open("wb") as f:
-            for clock, line in zip(clocks, lines):
-                payload = line.removesuffix(b"\r").replace(b"\r", b" ")
-                f.write(source_line(payload, clock, newest, delay, skew) + b"\n")
+            for t, clock, line in zip(times, clocks, lines):
+                f.write(_source_line(line, t, clock, newest, delay, skew) + b"\n")
         return self.prepared_path
 
     def source(self, config: Config):

@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import document, load
@@ -57,12 +58,13 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, id
 
 
 def end_marker(last_event_time: str, window_s: int) -> bytes:
-    """A record whose only job is to move the watermark past the last window so it closes.
-    It lacks every measurement, so the job dead-letters it (missing_field) and it is counted."""
+    """A heartbeat (see udfs/telemetry.py) that moves the watermark past the last window so it
+    closes; the job dead-letters it with reason 'heartbeat', so it is counted."""
     from simulator import format_event_time, parse_event_time
 
     ms = parse_event_time(last_event_time) + 2 * window_s * 1000
-    return json.dumps({"vehicle_id": "local-run-end-marker", "event_time": format_event_time(ms)}).encode()
+    return json.dumps({"heartbeat": True, "vehicle_id": "local-run-end-marker",
+                       "event_time": format_event_time(ms)}).encode()
 
 
 def end_markers(kinesis, arn: str, last_event_time: str, window_s: int) -> list[tuple[str, bytes]]:
@@ -122,15 +124,30 @@ def last_event_time(records, max_gap_s: float = 120.0) -> str:
     return times[-1]
 
 
-def start_on_moto(config):
-    """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster;
-    returns its JobClient. The caller cancels it."""
+@dataclass
+class LocalJob:
+    client: object      # the JobClient
+    rest: str           # the MiniCluster's REST API
+
+    def cancel(self):
+        return self.client.cancel()
+
+    def counters(self, parsed: int):
+        """The job's counters (jobs/job_metrics.py) once `parsed` records were parsed."""
+        from jobs.job_metrics import wait_for_counters
+
+        return wait_for_counters(self.rest, str(self.client.get_job_id()), parsed)
+
+
+def start_on_moto(config) -> LocalJob:
+    """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster.
+    The caller cancels it."""
     from jobs.io import AwsIO
-    from jobs.telemetry_job import build, configure, create_table_env
+    from jobs.telemetry_job import build, configure, create_table_env, rest_url
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,))
     configure(t_env, config)
-    return build(t_env, config, AwsIO(config)).execute().get_job_client()
+    return LocalJob(build(t_env, config, AwsIO(config)).execute().get_job_client(), rest_url(t_env))
 
 
 def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -> int:
@@ -171,12 +188,23 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         ok = valid + len(letters) == expected
         print(f"reconciliation: read {expected} = valid {valid} + rejected {len(letters)} -> "
               f"{'OK' if ok else 'MISMATCH'}")
-        h = health(expected, Counter(json.loads(d)["reason"] for d in letters))
+        by_reason = Counter(json.loads(d)["reason"] for d in letters)
+        h = health(expected, by_reason)
         print(health_line(h))
-        return 0 if ok and h["healthy"] else 1
+        metrics_ok = _print_job_metrics(client.counters(expected), expected, by_reason)
+        return 0 if ok and h["healthy"] and metrics_ok else 1
     finally:
         client.cancel().result()
         say("job cancelled")
+
+
+def _print_job_metrics(seen: Counter, read: int, dead_letters: Counter) -> bool:
+    """The job's own counters (on Managed Flink: CloudWatch), which must agree with the outputs."""
+    rejected = {r: n for r, n in sorted(seen.items()) if r != "parsed" and n}
+    agree = seen["parsed"] == read and rejected == {r: n for r, n in sorted(dead_letters.items()) if r != "duplicate"}
+    print(f"job metrics (CloudWatch on Managed Flink): parsed {seen['parsed']}, rejected {rejected} -> "
+          f"{'agree with the outputs' if agree else 'DISAGREE with the outputs'}")
+    return agree
 
 
 def _print_score(manifest: list[dict], alerts: list[dict], dead_letters: list[dict]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jobs import sql_files
 from jobs.config import MSF_PROPERTIES_PATH, Config, load
-from jobs.io import OUTPUTS, AwsIO, FileIO, register_source, sink_ddl
+from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, FileIO, materialize, register_source, sink_ddl
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONNECTOR_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-connectors.jar"
@@ -49,9 +49,22 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     if local:
         # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
         conf.set("python.executable", sys.executable)
+        # The MiniCluster's REST API on a free local port: the local run and the tests read the
+        # job's counters there (jobs/job_metrics.py), fresh within a second.
+        from jobs.job_metrics import free_port
+
+        conf.set("rest.bind-address", "127.0.0.1")
+        conf.set("rest.address", "127.0.0.1")
+        conf.set("rest.port", str(free_port()))
+        conf.set("metrics.fetcher.update-interval", "1000")
     if parallelism:
         conf.set("parallelism.default", str(parallelism))
     return t_env
+
+
+def rest_url(t_env) -> str:
+    """The local MiniCluster's REST API (create_table_env(local=True))."""
+    return f"http://127.0.0.1:{t_env.get_config().get('rest.port', '8081')}"
 
 
 def configure(t_env, config: Config) -> None:
@@ -85,8 +98,12 @@ def build(t_env, config: Config, io: AwsIO | FileIO):
         register_source(t_env, config, io)
     except Exception as e:
         raise JobBuildError(f"source telemetry_raw: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
+    pending = set(MATERIALIZED_VIEWS)
     for name, statement in sql_files.statements(config.placeholders()):
         _execute(t_env, statement, f"sql/{name}")
+        for view in pending & set(t_env.list_temporary_views()):
+            materialize(t_env, view)
+            pending.discard(view)
 
     statements = t_env.create_statement_set()
     for output in OUTPUTS:

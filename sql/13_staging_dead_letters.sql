@@ -3,7 +3,8 @@
 --   256 KiB so one envelope stays under Firehose's 1,000 KiB record limit).
 -- Reasons: not_json, not_object, missing_field, wrong_type, out_of_range, bad_event_time
 --   (from parsing), future_event_time (too far ahead of the stream's clock), late (at or behind
---   the watermark), duplicate (see 11_staging_deduped.sql).
+--   the watermark), heartbeat (a record that only moves the watermark), duplicate (see
+--   11_staging_deduped.sql).
 -- Event time: none; rejected_at is processing time (UTC).
 -- Read by: the dead-letter sink.
 CREATE TEMPORARY VIEW dead_letters AS
@@ -20,11 +21,9 @@ FROM (
   SELECT
     r.reason AS reason,
     r.detail AS detail,
-    -- As much identity as can be read from a rejected record; event_ts is the epoch when the
-    -- payload had no usable event_time (the parser reads a future one).
+    -- As much identity as can be read from a rejected record, as written in it.
     COALESCE(r.vehicle_id, JSON_VALUE(payload, '$.vehicle_id')) AS vehicle_id,
-    COALESCE(r.event_time, CASE WHEN event_ts > TO_TIMESTAMP_LTZ(0, 3)
-      THEN DATE_FORMAT(event_ts, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') END) AS event_time,
+    COALESCE(r.event_time, JSON_VALUE(payload, '$.event_time')) AS event_time,
     payload
   FROM telemetry_parsed
   WHERE r.reason IS NOT NULL

@@ -80,7 +80,7 @@ def scenario_outputs(moto_server):
     ddb, kinesis = moto.client("dynamodb"), moto.client("kinesis")
     alert_arn = stream_arn(moto.region, res.alert_stream)
 
-    def run_job(alerts_before: int) -> None:
+    def run_job(alerts_before: int):
         client = _start_job(moto, res, parallelism=1)
         try:
             _poll(lambda: scan_table(ddb, res.aggregates_table), lambda v: len(v) >= len(expected_windows()))
@@ -91,6 +91,7 @@ def scenario_outputs(moto_server):
                   lambda v: len(v) >= len(EXPECTED_FAST_LAPS))
             _poll(lambda: read_stream(kinesis, alert_arn), lambda v: len(v) >= alerts_before + len(expected_alerts()))
             time.sleep(3)           # anything still in flight would show up now
+            return client.counters(len(records))
         finally:
             client.cancel().result()
 
@@ -104,12 +105,12 @@ def scenario_outputs(moto_server):
             "alerts": [json.loads(a) for a in read_stream(kinesis, alert_arn)],
         }
 
-    run_job(alerts_before=0)
+    metrics = run_job(alerts_before=0)
     first = collect()
     # Reprocessing the same stream from TRIM_HORIZON (a new job, no state), as after losing state
     # or replaying for a fix: the same windows must land on the same items.
     run_job(alerts_before=len(first["alerts"]))
-    return {"read": len(records), **first, "again": collect()}
+    return {"read": len(records), **first, "metrics": metrics, "again": collect()}
 
 
 def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
@@ -119,7 +120,7 @@ def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
 def test_dead_letters_through_firehose_with_reasons(scenario_outputs):
     letters = scenario_outputs["dead_letters"]
     # The scenario's rejects, plus the end-of-test marker (it carries no measurements).
-    assert sorted(d["reason"] for d in letters) == sorted(EXPECTED_REASONS + ["missing_field"])
+    assert sorted(d["reason"] for d in letters) == sorted(EXPECTED_REASONS + ["heartbeat"])
     assert "\ufffd\ufffd\ufffd garbage" in [d["payload"] for d in letters]
 
 
@@ -162,6 +163,15 @@ def test_counts_reconcile_across_the_aws_outputs(scenario_outputs):
     assert out["read"] == valid + len(out["dead_letters"])
 
 
+def test_job_metrics_count_every_record_and_rejection(scenario_outputs):
+    """The counters Managed Flink forwards to CloudWatch: every record parsed once, every
+    rejection under its reason (duplicates are found later, in SQL, and not counted there)."""
+    from collections import Counter
+
+    want = Counter(r for r in EXPECTED_REASONS + ["heartbeat"] if r != "duplicate")
+    assert scenario_outputs["metrics"] == Counter(parsed=scenario_outputs["read"], **want)
+
+
 def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):
     """A clean simulated fleet on two shards read by two source subtasks (each shard in order,
     the watermark the minimum of both): every speed >= 200 record arrives in S3 exactly once."""
@@ -184,4 +194,4 @@ def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):
     finally:
         client.cancel().result()
     assert fast_lap_rows(csv.reader(lines)) == sorted(expected)     # each exactly once, one per line
-    assert [json.loads(x)["reason"] for x in letters] == ["missing_field"] * 2   # the end markers only
+    assert [json.loads(x)["reason"] for x in letters] == ["heartbeat"] * 2   # the end markers only

@@ -130,17 +130,36 @@ def test_ddl_rendering():
     assert "'connector' = 'dynamodb'" in ddl
 
 
+def _java_helpers():
+    from pyflink.java_gateway import get_gateway
+
+    from jobs.telemetry_job import HELPERS_JAR, create_table_env
+
+    create_table_env(jars=(HELPERS_JAR,))        # loads the helpers into the gateway
+    return get_gateway()
+
+
+def _broken(**changes) -> str:
+    """A record with a readable event_time (11 s) and the given fields replaced ('a__b' is a.b)."""
+    r = record("v", 11)
+    for path, value in changes.items():
+        node = r
+        *parents, leaf = path.split("__")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return line(r)
+
+
 @pytest.mark.sql
 def test_replay_and_kinesis_write_the_same_source_lines():
     """The replay's verdicts (Python, jobs/io.py) and the Kinesis deserializer's (Java) are two
     copies of one rule: fed the same payloads and clocks, they must write the same lines."""
-    from pyflink.java_gateway import get_gateway
-
     from jobs.io import source_line
-    from jobs.telemetry_job import HELPERS_JAR, create_table_env
+    from udfs.telemetry import contract_json
 
-    create_table_env(jars=(HELPERS_JAR,))        # loads the helpers into the gateway
-    gateway = get_gateway()
+    gateway = _java_helpers()
+    contract = gateway.jvm.io.telemetry.flink.TelemetryContract(contract_json())
     t0 = int(T0.timestamp() * 1000)
     cases = [(line(record("v", 10)), t0 + 10_000), (line(record("v", 12)), t0 + 12_000),
              (line(record("v", 6)), t0 + 13_000),             # 6 s behind the newest 12 s: late
@@ -148,13 +167,53 @@ def test_replay_and_kinesis_write_the_same_source_lines():
              (line(record("v", 400)), t0 + 14_000),           # 386 s ahead of its clock: future
              (line(record("v", 130)), t0 + 14_000),           # 116 s ahead: accepted
              (line(dict(record("v", 1), event_time="soon")), t0), ("not json \ufffd", t0), ("", 0),
-             (line(record("v", 2)), 0)]                       # no clock: never future
+             (line(record("v", 2)), 0),                       # no clock: never future
+             (_broken(speed=900.0, event_time="2026-11-23T12:10:00.000Z"), 0),  # rejected: newest stays 130 s
+             (line(record("v", 126)), t0 + 14_000)]           # so 126 s is on time
     newest_py, newest_java = [None], gateway.new_array(gateway.jvm.long, 1)
     newest_java[0] = -(2 ** 63)
     verdicts = []
     for payload, clock in cases:
-        java = gateway.jvm.io.telemetry.flink.TelemetryWatermarks.line(payload, clock, newest_java, 5000, 120_000)
+        java = gateway.jvm.io.telemetry.flink.TelemetryWatermarks.line(contract, payload, clock, newest_java,
+                                                                       5000, 120_000)
         python = source_line(payload.encode(), clock, newest_py, 5000, 120_000).decode()
         assert python == java, payload
-        verdicts.append(python.split("\t")[1])
-    assert verdicts == ["-", "-", "L", "-", "F", "-", "-", "-", "-", "L"]
+        verdicts.append(python.split("\t")[:2])
+    assert [v for _, v in verdicts] == ["-", "-", "L", "-", "F", "-", "-", "-", "-", "L", "-", "-"]
+    assert verdicts[10][0] == "0" and verdicts[11][0] == str(t0 + 126_000)
+
+
+@pytest.mark.sql
+def test_the_source_rejects_what_the_parser_rejects():
+    """A record the parser dead-letters never moves a watermark: the source's Java copy of the
+    contract (fed the parser's checks as data) agrees with the parser on valid and broken records,
+    the simulator's malformed ones included."""
+    from simulator.fleet import generate
+    from udfs.telemetry import contract_json, event_ms, parse_record
+
+    contract = _java_helpers().jvm.io.telemetry.flink.TelemetryContract(contract_json())
+    speed = '"speed": 150.0'
+    ok = line(record("v", 11))
+    assert speed in ok
+    broken = [_broken(speed=900.0), _broken(speed=True), _broken(speed=None), _broken(speed="1"),
+              _broken(rpm=12000.5), _broken(gear=9), _broken(lap_time=0), _broken(vehicle_id="__fleet__"),
+              _broken(vehicle_id="a b"), _broken(vehicle_id="x" * 65), _broken(vehicle_id=7),
+              _broken(temperatures__engine=-51.0), _broken(temperatures__brakes__rear_left="hot"),
+              _broken(temperatures__tires=3), _broken(pressures__tires__front_left=None),
+              _broken(suspension__damper_settings=[]), _broken(event_time="2026-02-30T12:00:00.000Z"),
+              _broken(event_time="2026-11-23T12:00:00.000"), _broken(event_time="\u0662026-11-23T12:00:00.000Z"),
+              ok.replace(speed, '"speed": 1e400'), ok.replace(speed, '"speed": ' + "9" * 400),
+              ok.replace(speed, '"speed": NaN'), ok.replace(speed, '"speed": 900, "speed": 150.0x'),
+              ok + " trailing", "[" + ok + "]", "null", "{}", "", "\ufffd",
+              '{"heartbeat": 1, "event_time": "2026-11-23T12:00:11.000Z"}',
+              '{"heartbeat": true, "event_time": "2026-11-23T12:00:11Z"}', '{"heartbeat": true}']
+    valid = [ok, line(record("v", 11, speed=500, rpm=25000.0, gear=0, lap_time=3600)),
+             ok.replace(speed, speed + ', "note": NaN'), ok.replace(speed, '"speed": 900, ' + speed),
+             line(dict(record("v", 11), vehicle_id="car-7:a_b.c")), " " + ok + "\t",
+             '{"heartbeat": true, "event_time": "2026-11-23T12:00:11.000Z"}', _broken(heartbeat=True, speed=900.0)]
+    simulated = [data.decode("utf-8", "replace") for _, data in generate(vehicles=5, duration=120, malformed_rate=0.2)]
+    assert sum(parse_record(p)[0] is not None for p in simulated) > 50
+    for payload in broken + valid + simulated:
+        java = contract.validEventTime(payload)
+        assert (None if java is None else int(java)) == event_ms(payload), payload
+    assert all(event_ms(p) is None for p in broken) and all(event_ms(p) is not None for p in valid)

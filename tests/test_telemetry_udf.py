@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tests.fixtures import line, record
-from udfs.telemetry import FIELDS, REASONS, parse_record
+from udfs.telemetry import FIELDS, HEARTBEAT_DETAIL, REASONS, parse_record
 
 pytestmark = pytest.mark.unit
 
@@ -74,10 +74,14 @@ def _with(path: str, value):
     ("throttle", 1.5, "out_of_range", "throttle=1.5 outside 0.0..1.0"),
     ("speed", math.nan, "out_of_range", "speed is nan"),
     ("temperatures.engine", math.inf, "out_of_range", "temperatures.engine is inf"),
+    ("speed", 10 ** 400, "out_of_range", "speed is too large for a number"),   # crashed the job once
+    ("rpm", 10 ** 400, "out_of_range", "rpm=" + str(10 ** 400) + " outside 0..25000"),
     ("lap_time", 0.0, "out_of_range", "lap_time=0.0 outside 1e-09..3600.0"),
     ("vehicle_id", "a,b", "out_of_range", "vehicle_id must match [A-Za-z0-9_.:-]{1,64} and not be __fleet__"),
     ("vehicle_id", "__fleet__", "out_of_range", "vehicle_id must match [A-Za-z0-9_.:-]{1,64} and not be __fleet__"),
     ("event_time", "2026-11-23T12:00:00Z", "bad_event_time", "event_time must look like 2026-11-23T12:00:00.250Z"),
+    ("event_time", "\u0662\u0660\u0662\u0666-11-23T12:00:00.000Z", "bad_event_time",
+     "event_time must look like 2026-11-23T12:00:00.250Z"),
     ("event_time", "2026-02-30T12:00:00.000Z", "bad_event_time", "event_time is not a valid calendar time"),
     ("event_time", 1700000000, "wrong_type", "event_time is int, expected a string"),
 ])
@@ -90,6 +94,18 @@ def test_invalid_fields(path, value, reason, detail):
 def test_boundaries_are_inclusive():
     assert parsed(line(record("v", 0, speed=0.0, gear=0, throttle=1.0, steering_angle=-1.0)))["reason"] is None
     assert parsed(line(record("v", 0, speed=500.0, gear=8)))["reason"] is None
+
+
+def test_a_heartbeat_is_its_own_reason_and_never_late():
+    beat = json.dumps({"heartbeat": True, "event_time": "2026-11-23T12:05:00.000Z"})
+    r = parsed(beat, late=True)
+    assert (r["reason"], r["detail"], r["event_time"]) == ("heartbeat", HEARTBEAT_DETAIL, "2026-11-23T12:05:00.000Z")
+    assert all(r[f] is None for f in FIELDS[4:])
+    assert parsed(beat, future=True)["reason"] == "future_event_time"
+    assert parsed(json.dumps({"heartbeat": True, "event_time": "soon"}))["reason"] == "bad_event_time"
+    # only true makes a heartbeat: anything else is a reading, checked as one
+    assert parsed(json.dumps({"heartbeat": 1, "event_time": "2026-11-23T12:05:00.000Z"}))["reason"] == "missing_field"
+    assert parsed(line(dict(record("v", 0), heartbeat=False)))["reason"] is None
 
 
 def test_late_keeps_identity_but_no_values():

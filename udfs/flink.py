@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
-from pyflink.table.udf import udf
+from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
-from udfs.telemetry import FIELDS, INTEGER_FIELDS, STRING_FIELDS, parse_record
+from udfs.telemetry import FIELDS, INTEGER_FIELDS, REASONS, STRING_FIELDS, parse_record
 
 
 def _field_type(name: str):
@@ -16,11 +16,30 @@ def _field_type(name: str):
 
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
 
+# Managed Flink forwards to CloudWatch the metrics registered under this group, with each
+# key/value group below it as a dimension (docs: "Use custom metrics with Managed Service for
+# Apache Flink"). Elsewhere they are ordinary Flink metrics (REST API, any reporter).
+METRIC_GROUP = "kinesisanalytics"
+RECORDS_PARSED = "telemetryRecordsParsed"
+RECORDS_REJECTED = "telemetryRecordsRejected"   # dimension Reason; 'duplicate' is decided later, in SQL
 
-def _parse(payload, future, late):
-    return Row(*parse_record(payload, future, late))
+
+class _Parse(ScalarFunction):
+    """parse_record, counting every record and every rejection by reason."""
+
+    def open(self, function_context: FunctionContext):
+        group = function_context.get_metric_group().add_group(METRIC_GROUP)
+        self._parsed = group.counter(RECORDS_PARSED)
+        self._rejected = {r: group.add_group("Reason", r).counter(RECORDS_REJECTED) for r in REASONS}
+
+    def eval(self, payload, future, late):
+        parsed = parse_record(payload, future, late)
+        self._parsed.inc()
+        if parsed[0] is not None:
+            self._rejected[parsed[0]].inc()
+        return Row(*parsed)
 
 
 def register(t_env: TableEnvironment) -> None:
     t_env.create_temporary_system_function(
-        "parse_telemetry", udf(_parse, result_type=PARSED_TYPE, deterministic=True))
+        "parse_telemetry", udf(_Parse(), result_type=PARSED_TYPE, deterministic=True))

@@ -6,6 +6,7 @@ None. The checks are the contract documented in the README's "Telemetry record" 
 """
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import re
@@ -14,14 +15,19 @@ from datetime import datetime
 # Dead-letter reason codes produced here. Lateness is measured in SQL (it needs the watermark)
 # and passed in; 'duplicate' is decided in SQL (it needs keyed state).
 REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
-           "future_event_time", "late")
+           "future_event_time", "late", "heartbeat")
 LATE_DETAIL = "event_time is at or behind the watermark"
+HEARTBEAT_DETAIL = "a heartbeat: moves the watermark, carries no reading"
 FUTURE_DETAIL = "event_time is further ahead of the stream's clock than job.max-future-skew.s"
 
+# {"heartbeat": true, "event_time": ...}: a record that only moves the watermark (closes windows
+# when the fleet is quiet, or at the end of a finite run); dead-lettered with reason 'heartbeat'.
+HEARTBEAT = "heartbeat"
 _WHEELS = ("front_left", "front_right", "rear_left", "rear_right")
 FLEET_ID = "__fleet__"  # reserved for the fleet-wide window row
 VEHICLE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-EVENT_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+# ASCII digits only (Python's \d also takes other scripts' digits, which the source's Java does not).
+EVENT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 # (output column, path in the JSON, integer?, min, max). Physical ranges: a value outside is a
 # broken sensor or a broken producer, never a fast car.
@@ -82,22 +88,13 @@ def _number(obj: dict, path: tuple[str, ...], integer: bool):
                 raise _Reject("wrong_type", f"{'.'.join(path)} is {value!r}, expected an integer")
             value = int(value)
         return value
-    return float(value)
-
-
-def _validate(payload: str) -> tuple:
     try:
-        obj = json.loads(payload)
-    except (ValueError, TypeError, RecursionError):
-        raise _Reject("not_json", "payload is not valid JSON") from None
-    if not isinstance(obj, dict):
-        raise _Reject("not_object", f"payload is a JSON {type(obj).__name__}, expected an object")
+        return float(value)
+    except OverflowError:   # an integer with hundreds of digits
+        raise _Reject("out_of_range", f"{'.'.join(path)} is too large for a number") from None
 
-    vehicle_id = _lookup(obj, ("vehicle_id",))
-    if not isinstance(vehicle_id, str):
-        raise _Reject("wrong_type", f"vehicle_id is {type(vehicle_id).__name__}, expected a string")
-    if not VEHICLE_ID.fullmatch(vehicle_id) or vehicle_id == FLEET_ID:
-        raise _Reject("out_of_range", "vehicle_id must match [A-Za-z0-9_.:-]{1,64} and not be " + FLEET_ID)
+
+def _event_time(obj: dict) -> str:
     event_time = _lookup(obj, ("event_time",))
     if not isinstance(event_time, str):
         raise _Reject("wrong_type", f"event_time is {type(event_time).__name__}, expected a string")
@@ -109,7 +106,25 @@ def _validate(payload: str) -> tuple:
                  int(event_time[11:13]), int(event_time[14:16]), int(event_time[17:19]))
     except ValueError:
         raise _Reject("bad_event_time", "event_time is not a valid calendar time") from None
+    return event_time
 
+
+def _validate(payload: str) -> tuple:
+    try:
+        obj = json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
+        raise _Reject("not_json", "payload is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise _Reject("not_object", f"payload is a JSON {type(obj).__name__}, expected an object")
+
+    if obj.get(HEARTBEAT) is True:
+        return (HEARTBEAT, HEARTBEAT_DETAIL, None, _event_time(obj), *_REJECT_PADDING[2:])
+    vehicle_id = _lookup(obj, ("vehicle_id",))
+    if not isinstance(vehicle_id, str):
+        raise _Reject("wrong_type", f"vehicle_id is {type(vehicle_id).__name__}, expected a string")
+    if not VEHICLE_ID.fullmatch(vehicle_id) or vehicle_id == FLEET_ID:
+        raise _Reject("out_of_range", "vehicle_id must match [A-Za-z0-9_.:-]{1,64} and not be " + FLEET_ID)
+    event_time = _event_time(obj)
     values = []
     for column, path, integer, lo, hi in _NUMERIC:
         value = _number(obj, path, integer)
@@ -119,6 +134,29 @@ def _validate(payload: str) -> tuple:
     for path in _REQUIRED_NUMBERS:
         _number(obj, path, False)
     return (None, None, vehicle_id, event_time, *values)
+
+
+def event_ms(payload: str | None) -> int | None:
+    """Epoch milliseconds of the record's event_time if the record is valid or a heartbeat, else
+    None: the replay's source uses it so that a rejected record never moves a watermark."""
+    if payload is None:
+        return None
+    try:
+        t = _validate(payload)[3]
+    except _Reject:
+        return None
+    return calendar.timegm((int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]),
+                            int(t[17:19]))) * 1000 + int(t[20:23])
+
+
+def contract_json() -> str:
+    """The checks of `_validate` as data, for the source's Java copy (TelemetryContract), which
+    applies them so that a record rejected here never moves a watermark there."""
+    numbers = [{"path": list(path), "integer": integer, "min": lo, "max": hi}
+               for _, path, integer, lo, hi in _NUMERIC]
+    numbers += [{"path": list(path), "integer": False, "min": None, "max": None} for path in _REQUIRED_NUMBERS]
+    return json.dumps({"heartbeat": HEARTBEAT, "vehicle_id": {"pattern": VEHICLE_ID.pattern, "reserved": FLEET_ID},
+                       "numbers": numbers})
 
 
 def parse_record(payload: str | None, future: bool = False, late: bool = False) -> tuple:
@@ -134,6 +172,8 @@ def parse_record(payload: str | None, future: bool = False, late: bool = False) 
         parsed = _validate(payload)
     except _Reject as r:
         return (r.reason, r.detail, *_REJECT_PADDING)
+    if parsed[0] == HEARTBEAT:
+        return parsed if not future else ("future_event_time", FUTURE_DETAIL, *parsed[2:])
     if future:
         return ("future_event_time", FUTURE_DETAIL, parsed[2], parsed[3], *_REJECT_PADDING[2:])
     if late:

@@ -18,7 +18,8 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  * read the shards or how far apart they are: {@code F} when the event time is more than the
  * allowed skew ahead of the record's Kinesis arrival time, {@code L} when it is at or behind its
  * shard's watermark (the newest event time accepted from that shard minus the out-of-orderness),
- * else {@code -}. The event ms is 0 when there is no usable event time (unreadable, or F).
+ * else {@code -}. The event ms is 0 when there is no usable event time (the record breaks the
+ * contract, or F): such a record never moves a watermark.
  * Per-shard positions are not checkpointed: after a restart each shard starts afresh.
  */
 public final class TelemetryKinesisDeserializer implements KinesisDeserializationSchema<String> {
@@ -26,11 +27,14 @@ public final class TelemetryKinesisDeserializer implements KinesisDeserializatio
 
     private final long outOfOrdernessMs;
     private final long maxFutureSkewMs;
+    private final TelemetryContract contract;
     private transient Map<String, long[]> newestPerShard;
 
-    public TelemetryKinesisDeserializer(long outOfOrdernessMs, long maxFutureSkewMs) {
+    /** {@code contract}: the record contract's checks as JSON, see {@link TelemetryContract}. */
+    public TelemetryKinesisDeserializer(long outOfOrdernessMs, long maxFutureSkewMs, String contract) {
         this.outOfOrdernessMs = outOfOrdernessMs;
         this.maxFutureSkewMs = maxFutureSkewMs;
+        this.contract = new TelemetryContract(contract);
     }
 
     @Override
@@ -43,7 +47,7 @@ public final class TelemetryKinesisDeserializer implements KinesisDeserializatio
         long[] newest = newestPerShard.computeIfAbsent(shardId, k -> new long[] {Long.MIN_VALUE});
         long arrival = record.approximateArrivalTimestamp() == null
                 ? 0 : record.approximateArrivalTimestamp().toEpochMilli();
-        output.collect(TelemetryWatermarks.line(payload, arrival, newest, outOfOrdernessMs, maxFutureSkewMs));
+        output.collect(TelemetryWatermarks.line(contract, payload, arrival, newest, outOfOrdernessMs, maxFutureSkewMs));
     }
 
     @Override

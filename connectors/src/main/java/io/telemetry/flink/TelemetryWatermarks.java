@@ -11,9 +11,6 @@ import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkGeneratorSupplier;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 
 /**
  * Event time and watermarks for telemetry, given to the source itself so that every split
@@ -22,8 +19,8 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
  *
  * <p>The source emits lines {@code <event ms>TAB<verdict>TAB<payload>} (see {@link #line}: the
  * Kinesis deserializer writes them per shard, the replay per file). A record's timestamp is its
- * event ms; 0 ({@link #REJECTED}) means no usable event time, and such a record never moves a
- * watermark. The watermark is the newest event time minus {@code outOfOrdernessMs}, like the SQL
+ * event ms; 0 ({@link #REJECTED}) means no usable event time (the record breaks the contract, or
+ * is too far ahead), and such a record never moves a watermark. The watermark is the newest event time minus {@code outOfOrdernessMs}, like the SQL
  * {@code WATERMARK FOR t AS t - INTERVAL ...} it replaces, emitted periodically.
  */
 public final class TelemetryWatermarks implements WatermarkStrategy<String> {
@@ -55,12 +52,14 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
     }
 
     /**
-     * The source line for one payload of a split. {@code newest} holds the split's newest accepted
+     * The source line for one payload of a split. A record the contract rejects gets no event time
+     * (its reason is the parser's to give). {@code newest} holds the split's newest accepted
      * event time and is updated; {@code clock} is the stream's clock for the payload (its Kinesis
      * arrival time), 0 for none. The replay writes the same lines in Python (jobs/io.py).
      */
-    public static String line(String payload, long clock, long[] newest, long outOfOrdernessMs, long maxFutureSkewMs) {
-        Long t = eventTime(payload);
+    public static String line(TelemetryContract contract, String payload, long clock, long[] newest,
+                              long outOfOrdernessMs, long maxFutureSkewMs) {
+        Long t = contract.validEventTime(payload);
         char verdict = '-';
         long ms = REJECTED;
         if (t != null) {
@@ -78,34 +77,8 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
         return ms + "\t" + verdict + "\t" + payload;
     }
 
-    /** Epoch milliseconds of the payload's top-level event_time, or null when it has none readable. */
-    public static Long eventTime(String payload) {
-        if (payload == null) {
-            return null;
-        }
-        String text = null;
-        try (JsonParser p = JSON.createParser(payload)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            // Last occurrence wins, as in Python's json.loads that validates the record.
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                if ("event_time".equals(name)) {
-                    text = value == JsonToken.VALUE_STRING ? p.getText() : null;
-                }
-                p.skipChildren();
-            }
-        } catch (Exception e) {
-            return null;
-        }
-        return text == null ? null : parseUtc(text);
-    }
-
-    private static final JsonFactory JSON = new JsonFactory();
-
-    private static Long parseUtc(String s) {
+    /** Epoch milliseconds of an event_time in the record contract's format, or null. */
+    static Long parseUtc(String s) {
         // The record contract's one format, checked position by position (cheaper than a formatter).
         if (s.length() != 24 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T'
                 || s.charAt(13) != ':' || s.charAt(16) != ':' || s.charAt(19) != '.' || s.charAt(23) != 'Z') {

@@ -1,0 +1,54 @@
+"""The job's own counters, read from a local MiniCluster's REST API while the job runs.
+
+On Managed Flink the same counters (udfs/flink.py, group `kinesisanalytics`) go to CloudWatch;
+locally the run summary and the tests read them here and check them against the outputs.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+from udfs.flink import METRIC_GROUP, RECORDS_PARSED, RECORDS_REJECTED
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def counters(rest: str, job_id: str) -> Counter:
+    """{'parsed': n, <reason>: n, ...} summed over operators and subtasks (absent: 0)."""
+    out: Counter = Counter()
+    for vertex in _get(f"{rest}/jobs/{job_id}")["vertices"]:
+        base = f"{rest}/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
+        ids = [m["id"] for m in _get(base) if f".{METRIC_GROUP}." in m["id"]]
+        if not ids:
+            continue
+        for m in _get(f"{base}?agg=sum&get={urllib.parse.quote(','.join(ids))}"):
+            name = m["id"].split(f".{METRIC_GROUP}.", 1)[1]
+            if name == RECORDS_PARSED:
+                out["parsed"] += int(m["sum"])
+            elif name.startswith("Reason.") and name.endswith("." + RECORDS_REJECTED):
+                out[name.split(".")[1]] += int(m["sum"])
+    return out
+
+
+def wait_for_counters(rest: str, job_id: str, parsed: int, timeout_s: float = 30.0) -> Counter:
+    """counters() once they count `parsed` records (Python workers report per bundle and the REST
+    API caches metrics for metrics.fetcher.update-interval), or the last seen at the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = counters(rest, job_id)
+        if seen["parsed"] >= parsed or time.monotonic() > deadline:
+            return seen
+        time.sleep(1)
