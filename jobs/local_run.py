@@ -132,11 +132,11 @@ class LocalJob:
     def cancel(self):
         return self.client.cancel()
 
-    def counters(self, parsed: int):
-        """The job's counters (jobs/job_metrics.py) once `parsed` records were parsed."""
+    def counters(self, read: int, rejected: int):
+        """The job's counters (jobs/job_metrics.py) once they count that many records."""
         from jobs.job_metrics import wait_for_counters
 
-        return wait_for_counters(self.rest, str(self.client.get_job_id()), parsed)
+        return wait_for_counters(self.rest, str(self.client.get_job_id()), read, rejected)
 
 
 def start_on_moto(config) -> LocalJob:
@@ -191,7 +191,8 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         by_reason = Counter(json.loads(d)["reason"] for d in letters)
         h = health(expected, by_reason)
         print(health_line(h))
-        metrics_ok = _print_job_metrics(client.counters(expected), expected, by_reason)
+        metrics_ok = _print_job_metrics(client.counters(expected, len(letters) - by_reason["duplicate"]),
+                                        expected, by_reason)
         return 0 if ok and h["healthy"] and metrics_ok else 1
     finally:
         client.cancel().result()
@@ -200,9 +201,9 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
 
 def _print_job_metrics(seen: Counter, read: int, dead_letters: Counter) -> bool:
     """The job's own counters (on Managed Flink: CloudWatch), which must agree with the outputs."""
-    rejected = {r: n for r, n in sorted(seen.items()) if r != "parsed" and n}
-    agree = seen["parsed"] == read and rejected == {r: n for r, n in sorted(dead_letters.items()) if r != "duplicate"}
-    print(f"job metrics (CloudWatch on Managed Flink): parsed {seen['parsed']}, rejected {rejected} -> "
+    rejected = {r: n for r, n in sorted(seen.items()) if r != "read" and n}
+    agree = seen["read"] == read and rejected == {r: n for r, n in sorted(dead_letters.items()) if r != "duplicate"}
+    print(f"job metrics (CloudWatch on Managed Flink): read {seen['read']}, rejected {rejected} -> "
           f"{'agree with the outputs' if agree else 'DISAGREE with the outputs'}")
     return agree
 

@@ -91,7 +91,7 @@ def scenario_outputs(moto_server):
                   lambda v: len(v) >= len(EXPECTED_FAST_LAPS))
             _poll(lambda: read_stream(kinesis, alert_arn), lambda v: len(v) >= alerts_before + len(expected_alerts()))
             time.sleep(3)           # anything still in flight would show up now
-            return client.counters(len(records))
+            return client.counters(len(records), len(EXPECTED_REASONS))
         finally:
             client.cancel().result()
 
@@ -164,12 +164,12 @@ def test_counts_reconcile_across_the_aws_outputs(scenario_outputs):
 
 
 def test_job_metrics_count_every_record_and_rejection(scenario_outputs):
-    """The counters Managed Flink forwards to CloudWatch: every record parsed once, every
-    rejection under its reason (duplicates are found later, in SQL, and not counted there)."""
+    """What Managed Flink forwards to CloudWatch: the source's records read, and every rejection
+    counted once under its reason (duplicates are found later, in SQL, and not counted there)."""
     from collections import Counter
 
     want = Counter(r for r in EXPECTED_REASONS + ["heartbeat"] if r != "duplicate")
-    assert scenario_outputs["metrics"] == Counter(parsed=scenario_outputs["read"], **want)
+    assert scenario_outputs["metrics"] == Counter(read=scenario_outputs["read"], **want)
 
 
 def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):
