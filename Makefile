@@ -55,7 +55,7 @@ $(CHECKOV):
 	build/checkov-venv/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 
 run: venv helpers jars
-	$(PY) -m jobs.local_run $(ARGS)
+	$(PY) -m tooling.local_run $(ARGS)
 
 test: venv helpers jars $(CHECKOV)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -24,9 +24,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from jobs.config import parse
-from jobs.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
-from jobs.local_run import local_properties, scan_table, start_on_moto
-from jobs.telemetry_job import CONNECTOR_JAR
+from tooling.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
+from tooling.local_run import local_properties, scan_table, start_on_moto
+from tooling.paths import CONNECTOR_JAR
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
 
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from jobs.replay import replay_config, run
+from tooling.replay import replay_config, run
 from jobs.telemetry_job import create_table_env
 from simulator import FleetConfig, generate, write_jsonl
 from udfs.telemetry import FIELDS, parse_record

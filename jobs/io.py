@@ -2,17 +2,16 @@
 
 The business SQL in sql/ only knows the table `telemetry_raw` and the views it defines; the
 outputs below map those views to sink tables. `AwsIO` uses the real Flink AWS connectors
-(Kinesis source and sink, Firehose, DynamoDB); `FileIO` swaps them for Flink's file source and
-filesystem sinks so analysts can replay a captured JSON-lines file without any AWS at all. Both
-sources feed the same per-split event-time logic (`register_source`).
+(Kinesis source and sink, Firehose, DynamoDB); tooling/file_io.py's `FileIO` swaps them for
+Flink's file source and filesystem sinks so analysts can replay a captured JSON-lines file
+without any AWS at all. Both sources feed the same per-split event-time logic (`register_source`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from jobs.config import Config
-from udfs.telemetry import contract_json, event_ms
+from udfs.telemetry import contract_json
 
 
 # The connector option naming an output's target; the config key of the target has the same name.
@@ -58,7 +57,7 @@ def _with(options: dict[str, str]) -> str:
     return ",\n  ".join(f"{quote(k)} = {quote(v)}" for k, v in options.items())
 
 
-def register_source(t_env, config: Config, io: AwsIO | FileIO) -> None:
+def register_source(t_env, config: Config, io) -> None:
     """Declare `telemetry_raw`: one row per record read: `payload` (text; invalid UTF-8 becomes
     U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime) and
     `verdict` ('F' too far ahead, 'L' late, '-' neither).
@@ -120,29 +119,6 @@ def materialize(t_env, view: str) -> None:
         .build()))
     select = ", ".join("rowtime__ AS `%s`" % c if c == rowtime[0] else f"`{c}`" for c in columns)
     t_env.execute_sql(f"CREATE TEMPORARY VIEW {view} AS SELECT {select} FROM {view}__stream")
-
-
-def source_line(payload: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
-                max_future_skew_ms: int) -> bytes:
-    """The replay's copy of TelemetryWatermarks.line (Java), for one line of a file: the same
-    verdicts, so a replay and the live job agree (the shared scenario test holds them to it)."""
-    return _source_line(payload, event_ms(payload.decode("utf-8", "replace")), clock, newest,
-                        out_of_orderness_ms, max_future_skew_ms)
-
-
-def _source_line(payload: bytes, t: int | None, clock: int, newest: list[int], out_of_orderness_ms: int,
-                 max_future_skew_ms: int) -> bytes:
-    verdict, ms = b"-", 0
-    if t is not None:
-        if clock > 0 and t - clock > max_future_skew_ms:
-            verdict = b"F"
-        else:
-            ms = t if t != 0 else 1
-            if newest[0] is not None and t <= newest[0] - out_of_orderness_ms:
-                verdict = b"L"
-            elif newest[0] is None or t > newest[0]:
-                newest[0] = t
-    return b"%d\t%s\t%s" % (ms, verdict, payload)
 
 
 def sink_ddl(output: Output, columns: list[tuple[str, str]], options: dict[str, str],
@@ -225,61 +201,3 @@ class AwsIO:
         if output.connector != "dynamodb":  # DynamoDB writes columns as attributes, no format
             opts["format"] = "raw" if output.lines else "json"
         return opts
-
-
-class FileIO:
-    """A JSON-lines file in; one folder per output. For replays and SQL tests."""
-
-    # The filesystem sink ends every record with a newline itself.
-    line_suffix = None
-    # Partitioning a filesystem sink would move key columns into directory names.
-    partitioned = False
-
-    def __init__(self, input_path: str | Path, output_dir: str | Path):
-        self.input_path = Path(input_path).resolve()
-        self.prepared_path: Path | None = None
-        self.output_dir = Path(output_dir).resolve()
-
-    def prepare(self, config: Config, work_dir: Path, followers: int = 20) -> Path:
-        """Copy the input as source lines (`source_line`): the file is one split, in file order.
-
-        The stream's clock stands in for the arrival time a replayed record no longer has: the median
-        event time of the next `followers` valid records (at the end of the file, the last
-        ones). A record with a wrong clock is judged against the records around it, and the first
-        record after a quiet spell is not, since its followers came after the same spell. Lines
-        are cut at '\n' only; a carriage return inside a line becomes a space (the line reader
-        would split there), one before the '\n' is dropped.
-        """
-        lines = self.input_path.read_bytes().split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        lines = [line.removesuffix(b"\r").replace(b"\r", b" ") for line in lines]
-        times = [event_ms(line.decode("utf-8", "replace")) for line in lines]
-        valid = [(i, t) for i, t in enumerate(times) if t is not None]
-        clocks = [0] * len(lines)
-        for pos, (i, _) in enumerate(valid):
-            window = [t for _, t in valid[pos + 1:pos + 1 + followers]]
-            if len(window) < followers // 2:
-                window = [t for _, t in valid[max(0, pos - followers):pos]] + window
-            clocks[i] = sorted(window)[len(window) // 2] if window else 0
-        work_dir.mkdir(parents=True, exist_ok=True)
-        self.prepared_path = work_dir / "source-lines.txt"
-        job = config["job"]
-        delay, skew, newest = job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, [None]
-        with self.prepared_path.open("wb") as f:
-            for t, clock, line in zip(times, clocks, lines):
-                f.write(_source_line(line, t, clock, newest, delay, skew) + b"\n")
-        return self.prepared_path
-
-    def source(self, config: Config):
-        from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
-
-        if self.prepared_path is None:
-            self.prepare(config, self.output_dir)
-        return FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path)).build()
-
-    def sink_options(self, output: Output) -> dict[str, str]:
-        # The latest state is an upsert stream; a changelog format keeps every change so the
-        # replay can fold it into the final state per vehicle.
-        fmt = "raw" if output.lines else ("debezium-json" if output.changelog else "json")
-        return {"connector": "filesystem", "path": str(self.output_dir / output.view), "format": fmt}

@@ -1,4 +1,4 @@
-"""Entry file MSF runs: `jobs.package` copies this file to `main.py` at the root of the zip.
+"""Entry file MSF runs: `tooling.package` copies this file to `main.py` at the root of the zip.
 
 MSF's run options name it (`python = main.py`); the PythonDriver runs it as a script. It imports
 nothing heavy at module level so that importing it (tests, tooling) has no side effects; `main()`

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
 from jobs import sql_files
 from jobs.config import MSF_PROPERTIES_PATH, Config, load
-from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, FileIO, materialize, register_source, sink_ddl
+from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, materialize, register_source, sink_ddl
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-CONNECTOR_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-connectors.jar"
-# The project's Java helpers alone (also inside CONNECTOR_JAR): enough for file replays.
-HELPERS_JAR = PROJECT_DIR / "build" / "lib" / "telemetry-helpers.jar"
+
+
+_JAR = "telemetry-connectors.jar"
 
 
 class JobBuildError(RuntimeError):
@@ -50,12 +50,13 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
         conf.set("python.executable", sys.executable)
         # The MiniCluster's REST API on a free local port: the local run and the tests read the
-        # job's counters there (jobs/job_metrics.py), fresh within a second.
-        from jobs.job_metrics import free_port
-
+        # job's counters there (tooling/job_metrics.py), fresh within a second.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
         conf.set("rest.bind-address", "127.0.0.1")
         conf.set("rest.address", "127.0.0.1")
-        conf.set("rest.port", str(free_port()))
+        conf.set("rest.port", str(port))
         conf.set("metrics.fetcher.update-interval", "1000")
     if parallelism:
         conf.set("parallelism.default", str(parallelism))
@@ -89,7 +90,7 @@ def _columns(t_env, view: str) -> list[tuple[str, str]]:
             for c in schema.getColumns()]
 
 
-def build(t_env, config: Config, io: AwsIO | FileIO):
+def build(t_env, config: Config, io):
     """Declare source, business SQL and sinks on t_env; return the StatementSet to execute."""
     from udfs import flink as flink_udfs
 
@@ -121,13 +122,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", type=Path,
                         help="application properties JSON (local run); on MSF, "
                              f"{MSF_PROPERTIES_PATH} is read and the driver returns after submitting")
-    parser.add_argument("--jar", type=Path, default=CONNECTOR_JAR, help="connector jar for local runs")
+    parser.add_argument("--jar", type=Path, help="connector jar for local runs (default: lib/ of the unpacked "
+                                                 "application zip, else build/lib/ of the repository)")
     args = parser.parse_args(argv)
 
     local = args.config is not None
     config = load(args.config if local else MSF_PROPERTIES_PATH)
-    if local and not args.jar.is_file():
-        sys.exit(f"connector jar {args.jar} is missing: run `make jars` (Maven) first")
+    if local:
+        root = Path(__file__).resolve().parent.parent
+        args.jar = args.jar or next((p for p in (root / "lib" / _JAR, root / "build" / "lib" / _JAR) if p.is_file()),
+                                    root / "build" / "lib" / _JAR)
+        if not args.jar.is_file():
+            sys.exit(f"connector jar {args.jar} is missing: run `make jars` (Maven) first")
     t_env = create_table_env(parallelism=config.get("job", "parallelism") if local else None,
                              jars=(args.jar,) if local else (), local=local)
     configure(t_env, config)

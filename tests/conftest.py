@@ -8,8 +8,8 @@ import pytest
 # Shared expectations assert too: let pytest explain their failures as it does in test files.
 pytest.register_assert_rewrite("tests.scenario")
 
-from jobs.local_aws import MotoServer  # noqa: E402
-from jobs.telemetry_job import CONNECTOR_JAR  # noqa: E402
+from tooling.local_aws import MotoServer  # noqa: E402
+from tooling.paths import CONNECTOR_JAR  # noqa: E402
 
 # The environment before any Flink job ran in this process: a local PyFlink run leaves its
 # worker variables behind (PYFLINK_GATEWAY_DISABLED, FLINK_HOME, ...), and a child Python

@@ -132,7 +132,7 @@ def test_readme_configuration_table_matches_the_schema():
 
 
 def test_replay_config_file_errors_are_config_errors(tmp_path, capsys):
-    from jobs import replay
+    from tooling import replay
 
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")

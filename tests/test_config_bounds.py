@@ -14,8 +14,9 @@ import sys
 import pytest
 
 from jobs.config import SCHEMA, document, parse
-from jobs.io import FileIO
-from jobs.telemetry_job import HELPERS_JAR, build, configure, create_table_env
+from jobs.telemetry_job import build, configure, create_table_env
+from tooling.file_io import FileIO
+from tooling.paths import HELPERS_JAR
 from tests.test_config import minimal
 
 pytestmark = pytest.mark.sql

@@ -1,4 +1,4 @@
-"""jobs.deploy against moto (S3, IAM, and the kinesisanalyticsv2 calls moto implements: create,
+"""tooling.deploy against moto (S3, IAM, and the kinesisanalyticsv2 calls moto implements: create,
 describe, list) and, for the calls moto lacks (update, start, stop, rollback), against botocore's
 Stubber, which checks each request against the real API model. The zip is the python_only
 package: the deploy logic is under test here, not the zip's content (tests/test_package.py)."""
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY, Stubber
 
-from jobs import deploy
+from tooling import deploy
 from jobs.config import MSF_RUN_OPTIONS_GROUP, document
-from jobs.local_aws import ACCESS_KEY, ACCOUNT_ID, SECRET_KEY
-from jobs.package import build_package, run_options
+from tooling.local_aws import ACCESS_KEY, ACCOUNT_ID, SECRET_KEY
+from tooling.package import build_package, run_options
 
 pytestmark = pytest.mark.integration
 

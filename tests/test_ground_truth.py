@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.replay import FILE_NAMES, replay_config, run
-from jobs.scoring import job_channel, read_jsonl, score
+from tooling.replay import FILE_NAMES, replay_config, run
+from tooling.scoring import job_channel, read_jsonl, score
 from simulator import FleetConfig, generate, write_jsonl
 
 pytestmark = pytest.mark.sql

@@ -14,8 +14,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from jobs.config import parse
-from jobs.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-from jobs.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
+from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
+from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import record
 from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, assert_windows_match,

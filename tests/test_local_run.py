@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from jobs import local_run
+from tooling import local_run
 
 pytestmark = pytest.mark.integration
 

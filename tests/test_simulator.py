@@ -527,7 +527,7 @@ def test_ground_truth_assumes_the_jobs_default_rules():
     # The simulator keeps its own copy of the rules (it runs without the job); this keeps the
     # copy honest: a changed job default must change the ground truth with it.
     from jobs.config import SCHEMA
-    from jobs.scoring import job_channel
+    from tooling.scoring import job_channel
     from simulator import DEAD_LETTER_REASONS
     from udfs.telemetry import REASONS
 

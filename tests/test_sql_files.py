@@ -7,7 +7,8 @@ import pytest
 
 from jobs import sql_files
 from jobs.config import document, interval_literal, parse
-from jobs.io import OUTPUTS, AwsIO, FileIO, sink_ddl
+from jobs.io import OUTPUTS, AwsIO, sink_ddl
+from tooling.file_io import FileIO
 from tests.fixtures import T0, line, record
 from tests.test_config import minimal
 
@@ -133,7 +134,8 @@ def test_ddl_rendering():
 def _java_helpers():
     from pyflink.java_gateway import get_gateway
 
-    from jobs.telemetry_job import HELPERS_JAR, create_table_env
+    from jobs.telemetry_job import create_table_env
+    from tooling.paths import HELPERS_JAR
 
     create_table_env(jars=(HELPERS_JAR,))        # loads the helpers into the gateway
     return get_gateway()
@@ -155,7 +157,7 @@ def _broken(**changes) -> str:
 def test_replay_and_kinesis_write_the_same_source_lines():
     """The replay's verdicts (Python, jobs/io.py) and the Kinesis deserializer's (Java) are two
     copies of one rule: fed the same payloads and clocks, they must write the same lines."""
-    from jobs.io import source_line
+    from tooling.file_io import source_line
     from udfs.telemetry import contract_json
 
     gateway = _java_helpers()

@@ -1,6 +1,6 @@
 """The local end-to-end run (README command 1): moto + simulator + the job on MiniCluster.
 
-    python -m jobs.local_run [--vehicles 5] [--duration 120] [--hz 2] [--rate 0] [--seed 7] [--clean]
+    python -m tooling.local_run [--vehicles 5] [--duration 120] [--hz 2] [--rate 0] [--seed 7] [--clean]
 
 1. starts a moto server on 127.0.0.1 and creates the streams, buckets, delivery streams, tables;
 2. simulates a fleet (faults included unless --clean), keeps a capture file and its manifest;
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import document, load
-from jobs.scoring import health, health_line
-from jobs.local_aws import ACCESS_KEY, SECRET_KEY, LocalResources, MotoServer, create_resources, read_bucket_lines, \
+from tooling.scoring import health, health_line
+from tooling.local_aws import ACCESS_KEY, SECRET_KEY, LocalResources, MotoServer, create_resources, read_bucket_lines, \
     stream_arn
-from jobs.telemetry_job import CONNECTOR_JAR, PROJECT_DIR
+from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
 from udfs.telemetry import FLEET_ID
 
 OUT_DIR = PROJECT_DIR / "out" / "local"
@@ -133,8 +133,8 @@ class LocalJob:
         return self.client.cancel()
 
     def counters(self, read: int, rejected: int):
-        """The job's counters (jobs/job_metrics.py) once they count that many records."""
-        from jobs.job_metrics import wait_for_counters
+        """The job's counters (tooling/job_metrics.py) once they count that many records."""
+        from tooling.job_metrics import wait_for_counters
 
         return wait_for_counters(self.rest, str(self.client.get_job_id()), read, rejected)
 
@@ -209,7 +209,7 @@ def _print_job_metrics(seen: Counter, read: int, dead_letters: Counter) -> bool:
 
 
 def _print_score(manifest: list[dict], alerts: list[dict], dead_letters: list[dict]) -> None:
-    from jobs.scoring import score
+    from tooling.scoring import score
 
     s = score(manifest, alerts, dead_letters)
     print(f"against the simulator's ground truth: alerts found {s['alerts_found']}/{s['alerts_expected']}, "
@@ -217,8 +217,8 @@ def _print_score(manifest: list[dict], alerts: list[dict], dead_letters: list[di
 
 
 def replay_instead(capture: Path, out: Path, manifest: list[dict]) -> int:
-    from jobs.replay import FILE_NAMES, print_summary, replay_config, run
-    from jobs.scoring import read_jsonl
+    from tooling.replay import FILE_NAMES, print_summary, replay_config, run
+    from tooling.scoring import read_jsonl
 
     summary = run(capture, out, replay_config())
     print()

@@ -1,6 +1,6 @@
 """Build the application zip that MSF runs.
 
-    python -m jobs.package [--out build/telemetry-job.zip] [--jar build/lib/telemetry-connectors.jar]
+    python -m tooling.package [--out build/telemetry-job.zip] [--jar build/lib/telemetry-connectors.jar]
 
 Layout (MSF unpacks the zip and reads the run options group `kinesis.analytics.flink.run.options`):
 
@@ -14,7 +14,7 @@ MSF runtime provides; anything pure-Python added later must be vendored into the
 MSF installs nothing with pip. Tests, the simulator, benchmarks and __pycache__ stay out.
 
 The zip is deterministic (sorted entries, fixed timestamps and permissions), so unchanged sources
-give identical bytes: the same SHA-256, hence the same S3 key in `jobs.deploy` and no new
+give identical bytes: the same SHA-256, hence the same S3 key in `tooling.deploy` and no new
 application version for a no-op deploy. The default name matches infra/ (`code_object_key`).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 from jobs.config import MSF_RUN_OPTIONS_GROUP
-from jobs.telemetry_job import CONNECTOR_JAR, PROJECT_DIR
+from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
 
 DEFAULT_OUT = PROJECT_DIR / "build" / "telemetry-job.zip"
 DEFAULT_JAR = CONNECTOR_JAR

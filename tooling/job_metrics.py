@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -17,12 +16,6 @@ from udfs.flink import METRIC_GROUP, RECORDS_REJECTED
 
 # The source's own output counter (the source is named "telemetry" in jobs/io.py).
 _SOURCE_RECORDS = re.compile(r"Source__telemetry[^.]*\.numRecordsOut")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str):

@@ -1,12 +1,12 @@
 """Deploy and operate the job on Amazon Managed Service for Apache Flink (runtime FLINK-2_2).
 
-    python -m jobs.deploy deploy   --bucket B [--key K] [--zip Z | --jar J] [--properties P] [--role-arn R] ...
-    python -m jobs.deploy status   [--app NAME]
-    python -m jobs.deploy stop     [--app NAME]
-    python -m jobs.deploy rollback [--app NAME]
+    python -m tooling.deploy deploy   --bucket B [--key K] [--zip Z | --jar J] [--properties P] [--role-arn R] ...
+    python -m tooling.deploy status   [--app NAME]
+    python -m tooling.deploy stop     [--app NAME]
+    python -m tooling.deploy rollback [--app NAME]
     (every command: --app (default telemetry-job), --region, --endpoint-url for moto)
 
-deploy: build the zip (jobs.package) unless --zip is given -> upload it to the code bucket ->
+deploy: build the zip (tooling.package) unless --zip is given -> upload it to the code bucket ->
 create the application if it does not exist, else update it -> start it if it is READY -> wait
 until RUNNING -> print ARN, version, status and code location.
 
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, parse, read_json
-from jobs.package import DEFAULT_JAR, PackageError, build_package, run_options_group, sha256
+from tooling.package import DEFAULT_JAR, PackageError, build_package, run_options_group, sha256
 
 RUNTIME = "FLINK-2_2"
 DEFAULT_APP = "telemetry-job"  # infra/ names.application without name_prefix
@@ -85,7 +85,7 @@ def load_properties(path: Path) -> list[dict[str, Any]]:
 
     FILE is MSF's list of {PropertyGroupId, PropertyMap}, or the {group: {key: value}} map that
     `terraform output -json application_properties` prints. The run options group is always the
-    package's own (jobs.package.run_options), whatever FILE says.
+    package's own (tooling.package.run_options), whatever FILE says.
     """
     try:
         doc = read_json(path)
@@ -164,7 +164,7 @@ def find_application(msf, name: str) -> dict[str, Any] | None:
 def require_application(msf, name: str) -> dict[str, Any]:
     app = find_application(msf, name)
     if app is None:
-        raise DeployError(f"application {name} not found (create it with `python -m jobs.deploy deploy`)")
+        raise DeployError(f"application {name} not found (create it with `python -m tooling.deploy deploy`)")
     return app
 
 
@@ -302,7 +302,7 @@ def cmd_deploy(c: Clients, args: argparse.Namespace) -> None:
         check_role(c.iam, args.role_arn)
     if app is not None and app["ApplicationStatus"] not in STABLE_STATES:
         raise DeployError(f"application {args.app} is {app['ApplicationStatus']}; deploy when it is READY or "
-                          f"RUNNING (python -m jobs.deploy status)")
+                          f"RUNNING (python -m tooling.deploy status)")
     if args.zip:
         zip_path = args.zip
         if not zip_path.is_file():
@@ -355,7 +355,7 @@ def cmd_rollback(c: Clients, args: argparse.Namespace) -> None:
     if app["ApplicationStatus"] not in ROLLBACK_STATES:
         raise DeployError(f"application {args.app} is {app['ApplicationStatus']}: MSF rolls back only a RUNNING, "
                           f"UPDATING or AUTOSCALING application; to run older code on a stopped one, deploy that zip "
-                          f"(python -m jobs.deploy deploy --zip OLD.zip ...)")
+                          f"(python -m tooling.deploy deploy --zip OLD.zip ...)")
     before = app["ApplicationVersionId"]
     # MSF restores the previous version's configuration and restarts from the latest snapshot.
     c.msf.rollback_application(ApplicationName=args.app, CurrentApplicationVersionId=before)
@@ -372,7 +372,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a status (default 900)")
     common.add_argument("--poll-seconds", type=float, default=10.0, help="status polling interval (default 10)")
 
-    p = argparse.ArgumentParser(prog="python -m jobs.deploy", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tooling.deploy", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("deploy", parents=[common], help="package, upload, create or update, start, wait RUNNING")
     d.add_argument("--bucket", required=True, help="code bucket (infra: terraform output -raw code_bucket)")

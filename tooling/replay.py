@@ -1,6 +1,6 @@
 """Replay a captured JSON-lines file through the same SQL, with files instead of AWS.
 
-    python -m jobs.replay captured.jsonl --out replay-out [--config props.json] [--set rules.threshold.engine=120]
+    python -m tooling.replay captured.jsonl --out replay-out [--config props.json] [--set rules.threshold.engine=120]
                           [--manifest manifest.jsonl]
 
 Runs the job on Flink's MiniCluster (bounded, parallelism 1, watermark advanced per record so
@@ -21,9 +21,11 @@ from collections import Counter
 from pathlib import Path
 
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
-from jobs.io import OUTPUTS, FileIO
-from jobs.scoring import health, health_line, read_jsonl, score
-from jobs.telemetry_job import CONNECTOR_JAR, HELPERS_JAR, build, configure, create_table_env
+from jobs.io import OUTPUTS
+from tooling.scoring import health, health_line, read_jsonl, score
+from jobs.telemetry_job import build, configure, create_table_env
+from tooling.file_io import FileIO
+from tooling.paths import CONNECTOR_JAR, HELPERS_JAR
 from udfs.telemetry import FLEET_ID
 
 FILE_NAMES = {o.view: o.file_name for o in OUTPUTS}
