@@ -58,6 +58,7 @@ run: venv helpers jars
 	$(PY) -m tooling.local_run $(ARGS)
 
 test: venv helpers jars $(CHECKOV)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

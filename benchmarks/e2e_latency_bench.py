@@ -24,10 +24,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from jobs.config import parse
+from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
 from tooling.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
 from tooling.local_run import local_properties, scan_table, start_on_moto
 from tooling.paths import CONNECTOR_JAR
-from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
 
 
 def percentiles(values: list[float]) -> str:
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             for t in pollers:
                 t.start()
             t0 = time.time()
-            summary = KinesisProducer(moto.client("kinesis"), stream_arn=stream_arn(moto.region, res.telemetry_stream)) \
+            arn = stream_arn(moto.region, res.telemetry_stream)
+            summary = KinesisProducer(moto.client("kinesis"), stream_arn=arn) \
                 .send(stamped(), rate=rate)
             elapsed = time.time() - t0
             # The newest records stay behind the watermark once sending stops (idle shards do not
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         raise errors[0]
     fast_lat = [seen_fast[k] - sent_at[k] for k in fast_keys if k in seen_fast]
     window_lat = []
-    for (vehicle, end), seen in seen_windows.items():
+    for (_vehicle, end), seen in seen_windows.items():
         window_lat.append(seen - parse_event_time(end) / 1000)
     floor = config.get("job", "watermark.out-of-orderness.ms") / 1000 + config.get("sinks", "flush.timeout.ms") / 1000
     print(f"input: {summary.sent} records in {elapsed:.1f} s = {summary.sent / elapsed:,.0f} records/s "

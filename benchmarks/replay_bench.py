@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tooling.replay import replay_config, run
 from jobs.telemetry_job import create_table_env
 from simulator import FleetConfig, generate, write_jsonl
+from tooling.replay import replay_config, run
 from udfs.telemetry import FIELDS, parse_record
 
 SPEED = FIELDS.index("speed")

@@ -139,7 +139,8 @@ SCHEMA: tuple[Key, ...] = (
         "Longest time an AWS sink buffers records before sending them.", default=5000),
 
     Key("job", "watermark.out-of-orderness.ms", _int(0, 3_600_000), "an integer 0..3600000",
-        "How far behind the newest event time a record may arrive and still count; older ones are dead-lettered as late.",
+        "How far behind the newest event time a record may arrive and still count; older ones are "
+        "dead-lettered as late.",
         default=5000),
     Key("job", "max-future-skew.s", _int(1, 86400), "an integer 1..86400",
         "How far a reading's event_time may be ahead of the stream's clock (the Kinesis arrival time; in a "

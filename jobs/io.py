@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from jobs.config import Config
 from udfs.telemetry import contract_json
 
-
 # The connector option naming an output's target; the config key of the target has the same name.
 _TARGET_OPTION = {"firehose": "delivery-stream", "kinesis": "stream.arn", "dynamodb": "table-name"}
 
@@ -66,7 +65,8 @@ def register_source(t_env, config: Config, io) -> None:
     project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
     own late verdict, so neither depends on how many subtasks read the shards or how far apart
     they are; a subtask forwards its slowest shard's watermark. A record without a usable event
-    time (it breaks the record contract, or is more than job.max-future-skew.s ahead of the stream's clock) has the epoch
+    time (it breaks the record contract, or is more than job.max-future-skew.s ahead of the stream's
+    clock) has the epoch
     as event_ts and never moves a watermark. The SQL Kinesis source cannot do this: it assigns the
     watermark after the source, over all of a subtask's shards interleaved.
     """
@@ -187,7 +187,8 @@ class AwsIO:
             conf.setString(key, value)
         # Per shard: the verdicts and the stream's clock (each record's Kinesis arrival time).
         schema = jvm.io.telemetry.flink.TelemetryKinesisDeserializer(
-            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000, contract_json())
+            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000,
+            contract_json())
         return Source(jvm.org.apache.flink.connector.kinesis.source.KinesisStreamsSource.builder()
                       .setStreamArn(self.config.get("source.telemetry", "stream.arn"))
                       .setSourceConfig(conf)

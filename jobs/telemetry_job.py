@@ -17,8 +17,6 @@ from jobs import sql_files
 from jobs.config import MSF_PROPERTIES_PATH, Config, load
 from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, materialize, register_source, sink_ddl
 
-
-
 _JAR = "telemetry-connectors.jar"
 
 

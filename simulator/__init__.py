@@ -38,11 +38,34 @@ late = more than WATERMARK_S behind the newest event time seen; duplicate = same
 event_time again. Malformed records come in addition to the valid samples (1 ms after one), so
 the valid stream stays continuous.
 """
-from .fleet import (DEAD_LETTER_REASONS, DEFAULT_START, GARBAGE_KEY, RATE, RULE_WINDOW_S, TEMP_CHANNELS, THRESHOLD,
-                    WATERMARK_S, FleetConfig, Simulation, channel_group, clean_records, format_event_time, generate,
-                    parse_event_time, partition_key)
-from .sinks import (MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, KinesisProducer, SendSummary, read_jsonl,
-                    write_jsonl, write_manifest)
+from .fleet import (
+                    DEAD_LETTER_REASONS,
+                    DEFAULT_START,
+                    GARBAGE_KEY,
+                    RATE,
+                    RULE_WINDOW_S,
+                    TEMP_CHANNELS,
+                    THRESHOLD,
+                    WATERMARK_S,
+                    FleetConfig,
+                    Simulation,
+                    channel_group,
+                    clean_records,
+                    format_event_time,
+                    generate,
+                    parse_event_time,
+                    partition_key,
+)
+from .sinks import (
+                    MAX_BATCH_BYTES,
+                    MAX_BATCH_RECORDS,
+                    MAX_RECORD_BYTES,
+                    KinesisProducer,
+                    SendSummary,
+                    read_jsonl,
+                    write_jsonl,
+                    write_manifest,
+)
 
 __all__ = [
     "DEAD_LETTER_REASONS", "DEFAULT_START", "GARBAGE_KEY", "RATE", "RULE_WINDOW_S", "TEMP_CHANNELS", "THRESHOLD",

@@ -71,9 +71,9 @@ def fixture_lines() -> list[str]:
 def index_after(lines: list[str], seconds: float) -> int:
     """Position after the last well-formed line with event_time <= seconds."""
     pos = 0
-    for i, l in enumerate(lines):
+    for i, text in enumerate(lines):
         try:
-            r = json.loads(l)
+            r = json.loads(text)
         except ValueError:
             continue
         if isinstance(r, dict) and r.get("event_time", "9") <= ts(seconds):
@@ -129,12 +129,16 @@ def expected_alerts() -> list[tuple]:
     """(vehicle_id, rule, channel, value, threshold, baseline, event_time, alert_id), sorted."""
     return sorted([
         # 'under' rose exactly 5.0 in 30 s: not more than the allowed 5.0, so no alert.
-        ("over", "rate_of_change", "engine", 105.1, 5.0, 100.0, ts(40.0), alert_id("over", "rate_of_change", "engine", 40.0)),
+        ("over", "rate_of_change", "engine", 105.1, 5.0, 100.0, ts(40.0),
+         alert_id("over", "rate_of_change", "engine", 40.0)),
         # second ramp 30 s after the first: inside the 60 s cooldown, suppressed.
-        ("cool30", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(10.0), alert_id("cool30", "rate_of_change", "engine", 10.0)),
+        ("cool30", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(10.0),
+         alert_id("cool30", "rate_of_change", "engine", 10.0)),
         # ramps 90 s apart: two alerts.
-        ("cool90", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(10.0), alert_id("cool90", "rate_of_change", "engine", 10.0)),
-        ("cool90", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(100.0), alert_id("cool90", "rate_of_change", "engine", 100.0)),
+        ("cool90", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(10.0),
+         alert_id("cool90", "rate_of_change", "engine", 10.0)),
+        ("cool90", "rate_of_change", "engine", 110.0, 5.0, 100.0, ts(100.0),
+         alert_id("cool90", "rate_of_change", "engine", 100.0)),
         ("hot", "threshold", "engine", 131.0, 130.0, None, ts(30.0), alert_id("hot", "threshold", "engine", 30.0)),
     ])
 
@@ -151,7 +155,7 @@ EXPECTED_FAST_LAPS = [
 
 def payloads() -> list[bytes]:
     """Every record of the scenario as sent, in send order."""
-    return [GARBAGE] + [l.encode() for l in fixture_lines()]
+    return [GARBAGE] + [text.encode() for text in fixture_lines()]
 
 
 def alert_rows(alerts: list[dict]) -> list[tuple]:

@@ -15,9 +15,9 @@ import pytest
 
 from jobs.config import SCHEMA, document, parse
 from jobs.telemetry_job import build, configure, create_table_env
+from tests.test_config import minimal
 from tooling.file_io import FileIO
 from tooling.paths import HELPERS_JAR
-from tests.test_config import minimal
 
 pytestmark = pytest.mark.sql
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tooling import deploy
 from jobs.config import MSF_RUN_OPTIONS_GROUP, document
+from tooling import deploy
 from tooling.local_aws import ACCESS_KEY, ACCOUNT_ID, SECRET_KEY
 from tooling.package import build_package, run_options
 
@@ -149,7 +149,8 @@ def test_create_needs_properties_and_role(aws, capsys):
 def _detail(status: str, version: int, key: str = "telemetry/old.zip", groups: dict | None = None) -> dict:
     return {"ApplicationDetail": {
         "ApplicationARN": f"arn:aws:kinesisanalytics:us-east-1:{ACCOUNT_ID}:application/{APP}",
-        "ApplicationName": APP, "RuntimeEnvironment": "FLINK-2_2", "ServiceExecutionRole": f"arn:aws:iam::{ACCOUNT_ID}:role/{APP}",
+        "ApplicationName": APP, "RuntimeEnvironment": "FLINK-2_2",
+        "ServiceExecutionRole": f"arn:aws:iam::{ACCOUNT_ID}:role/{APP}",
         "ApplicationStatus": status, "ApplicationVersionId": version,
         "ApplicationConfigurationDescription": {
             "ApplicationCodeConfigurationDescription": {"CodeContentType": "ZIPFILE", "CodeContentDescription": {
@@ -169,7 +170,8 @@ def _listed(stub: Stubber, detail: dict) -> None:
     stub.add_response("list_applications", {"ApplicationSummaries": [{
         "ApplicationName": APP, "ApplicationARN": detail["ApplicationDetail"]["ApplicationARN"],
         "ApplicationStatus": detail["ApplicationDetail"]["ApplicationStatus"],
-        "ApplicationVersionId": detail["ApplicationDetail"]["ApplicationVersionId"], "RuntimeEnvironment": "FLINK-2_2"}]},
+        "ApplicationVersionId": detail["ApplicationDetail"]["ApplicationVersionId"],
+        "RuntimeEnvironment": "FLINK-2_2"}]},
         {})
     stub.add_response("describe_application", detail, {"ApplicationName": APP})
 

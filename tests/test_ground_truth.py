@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator import FleetConfig, generate, write_jsonl
 from tooling.replay import FILE_NAMES, replay_config, run
 from tooling.scoring import job_channel, read_jsonl, score
-from simulator import FleetConfig, generate, write_jsonl
 
 pytestmark = pytest.mark.sql
 

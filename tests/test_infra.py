@@ -463,7 +463,8 @@ def _roles_outside_service_role() -> list[str]:
 
 
 def test_other_roles_are_scoped():
-    pipe = {st["sid"]: st for st in _statements(data_sources(MODULES / "alert_fanout", "aws_iam_policy_document")["pipe"])}
+    policies = data_sources(MODULES / "alert_fanout", "aws_iam_policy_document")
+    pipe = {st["sid"]: st for st in _statements(policies["pipe"])}
     assert pipe["ReadAlertStream"]["resources"] == ["${var.alert_stream_arn}"]
     assert pipe["PublishToTopic"]["actions"] == ["sns:Publish"]
     assert pipe["PublishToTopic"]["resources"] == ["${aws_sns_topic.this.arn}"]

@@ -14,12 +14,21 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from jobs.config import parse
-from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import record
-from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_rows, assert_windows_match,
-                            expected_alerts, expected_windows, fast_lap_rows, payloads)
+from tests.scenario import (
+    EXPECTED_FAST_LAPS,
+    EXPECTED_REASONS,
+    VALID,
+    alert_rows,
+    assert_windows_match,
+    expected_alerts,
+    expected_windows,
+    fast_lap_rows,
+    payloads,
+)
+from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
+from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
 
 pytestmark = [
     pytest.mark.integration,
@@ -149,7 +158,8 @@ def test_alerts_on_the_kinesis_alert_stream(scenario_outputs):
 def test_reprocessing_rewrites_the_same_items_and_alert_ids(scenario_outputs):
     first, again = scenario_outputs, scenario_outputs["again"]
     by_key = lambda items, *key: sorted(items, key=lambda i: tuple(i[k] for k in key))  # noqa: E731
-    assert by_key(again["windows"], "vehicle_id", "window_start") == by_key(first["windows"], "vehicle_id", "window_start")
+    window = ("vehicle_id", "window_start")
+    assert by_key(again["windows"], *window) == by_key(first["windows"], *window)
     assert by_key(again["state"], "vehicle_id") == by_key(first["state"], "vehicle_id")
     # The alert stream has each alert twice now, with the same alert_id: consumers de-duplicate.
     ids = sorted(a["alert_id"] for a in first["alerts"])

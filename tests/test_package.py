@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tooling import package
-from tooling.paths import HELPERS_JAR
-from tooling.package import JAR_IN_ZIP, PackageError, build_package, run_options
 from tests.conftest import PRISTINE_ENV
 from tests.fixtures import line, record
+from tooling import package
+from tooling.package import JAR_IN_ZIP, PackageError, build_package, run_options
+from tooling.paths import HELPERS_JAR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,7 +124,8 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
                     + "\n", encoding="utf-8")
     out = tmp_path / "replay-out"
     script = ("import sys, jobs, udfs; "
-              f"assert jobs.__file__.startswith({str(app)!r}) and udfs.__file__.startswith({str(app)!r}), jobs.__file__; "
+              f"assert jobs.__file__.startswith({str(app)!r}), jobs.__file__; "
+              f"assert udfs.__file__.startswith({str(app)!r}), udfs.__file__; "
               "from tooling.replay import main; "
               f"sys.exit(main([{str(data)!r}, '--out', {str(out)!r}, '--jar', {str(HELPERS_JAR)!r}]))")
     proc = subprocess.run([sys.executable, "-c", script], cwd=app, env=_isolated_env(app, tools),

@@ -8,11 +8,20 @@ import json
 
 import pytest
 
+from tests.fixtures import line, record, ts
+from tests.scenario import (
+    EXPECTED_FAST_LAPS,
+    EXPECTED_REASONS,
+    VALID,
+    alert_id,
+    alert_rows,
+    assert_windows_match,
+    expected_alerts,
+    fast_lap_rows,
+    payloads,
+)
 from tooling.replay import replay_config, run
 from tooling.scoring import read_jsonl
-from tests.fixtures import line, record, ts
-from tests.scenario import (EXPECTED_FAST_LAPS, EXPECTED_REASONS, VALID, alert_id, alert_rows, expected_alerts,
-                            assert_windows_match, fast_lap_rows, payloads)
 
 pytestmark = pytest.mark.sql
 

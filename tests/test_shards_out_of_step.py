@@ -16,9 +16,9 @@ from collections import Counter
 import pytest
 
 from jobs.config import parse
+from simulator import FleetConfig, KinesisProducer, generate
 from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
 from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
-from simulator import FleetConfig, KinesisProducer, generate
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
 

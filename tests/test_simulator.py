@@ -19,9 +19,23 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from simulator import (GARBAGE_KEY, MAX_BATCH_BYTES, RATE, RULE_WINDOW_S, TEMP_CHANNELS, THRESHOLD, WATERMARK_S,
-                       FleetConfig, KinesisProducer, channel_group, clean_records, generate, parse_event_time,
-                       read_jsonl, write_jsonl)
+from simulator import (
+    GARBAGE_KEY,
+    MAX_BATCH_BYTES,
+    RATE,
+    RULE_WINDOW_S,
+    TEMP_CHANNELS,
+    THRESHOLD,
+    WATERMARK_S,
+    FleetConfig,
+    KinesisProducer,
+    channel_group,
+    clean_records,
+    generate,
+    parse_event_time,
+    read_jsonl,
+    write_jsonl,
+)
 from simulator.__main__ import main as cli_main
 from simulator.physics import GEAR_TOP_KMH, SHIFT_RPM, gear_rpm
 from simulator.sinks import paced
@@ -527,8 +541,8 @@ def test_ground_truth_assumes_the_jobs_default_rules():
     # The simulator keeps its own copy of the rules (it runs without the job); this keeps the
     # copy honest: a changed job default must change the ground truth with it.
     from jobs.config import SCHEMA
-    from tooling.scoring import job_channel
     from simulator import DEAD_LETTER_REASONS
+    from tooling.scoring import job_channel
     from udfs.telemetry import REASONS
 
     defaults = {(k.group, k.name): k.default for k in SCHEMA}

@@ -8,9 +8,9 @@ import pytest
 from jobs import sql_files
 from jobs.config import document, interval_literal, parse
 from jobs.io import OUTPUTS, AwsIO, sink_ddl
-from tooling.file_io import FileIO
 from tests.fixtures import T0, line, record
 from tests.test_config import minimal
+from tooling.file_io import FileIO
 
 pytestmark = pytest.mark.unit
 
@@ -59,7 +59,8 @@ def test_duration_keys_give_number_and_interval_placeholders():
 
 def test_unknown_placeholder_names_file_and_key(tmp_path):
     (tmp_path / "10_staging_x.sql").write_text("SELECT {{rules.threshold.engin}};\n")
-    with pytest.raises(sql_files.SqlFileError, match=r"10_staging_x.sql: unknown placeholder \{\{rules.threshold.engin\}\}"):
+    unknown = r"10_staging_x.sql: unknown placeholder \{\{rules.threshold.engin\}\}"
+    with pytest.raises(sql_files.SqlFileError, match=unknown):
         sql_files.statements({"rules.threshold.engine": "1.0E0"}, tmp_path)
 
 
@@ -88,7 +89,8 @@ def test_aws_connector_options_come_from_config():
     sinks = {o.view: io.sink_options(o) for o in OUTPUTS}
     common = {**aws, "sink.flush-buffer.timeout": "1000", "sink.http-client.protocol.version": "HTTP1_1"}
     assert sinks["fast_laps"] == {"connector": "firehose", "delivery-stream": "fast-laps", "format": "raw", **common}
-    assert sinks["dead_letters"] == {"connector": "firehose", "delivery-stream": "dead-letters", "format": "raw", **common}
+    assert sinks["dead_letters"] == {"connector": "firehose", "delivery-stream": "dead-letters", "format": "raw",
+                                     **common}
     assert sinks["alerts"] == {"connector": "kinesis", "format": "json", **common,
                                "stream.arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/alerts"}
     assert sinks["window_aggregates"] == {"connector": "dynamodb", "table-name": "window-aggregates", **common}

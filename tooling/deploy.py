@@ -172,7 +172,8 @@ def _flink_configuration(args: argparse.Namespace, update: bool) -> dict[str, An
     """Only what was asked for on update (keeps autoscaled parallelism); everything on create."""
     sfx = "Update" if update else ""
     out: dict[str, Any] = {}
-    par = {k: v for k, v in (("Parallelism", args.parallelism), ("AutoScalingEnabled", args.autoscaling)) if v is not None}
+    par = {k: v for k, v in (("Parallelism", args.parallelism), ("AutoScalingEnabled", args.autoscaling))
+           if v is not None}
     if not update:
         par = {"Parallelism": 2, "AutoScalingEnabled": True, **par}
     if par:
@@ -376,7 +377,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("deploy", parents=[common], help="package, upload, create or update, start, wait RUNNING")
     d.add_argument("--bucket", required=True, help="code bucket (infra: terraform output -raw code_bucket)")
-    d.add_argument("--key", help=f"S3 key (default {KEY_PREFIX}<sha256 prefix>.zip; infra's fixed key: telemetry-job.zip)")
+    d.add_argument("--key",
+                   help=f"S3 key (default {KEY_PREFIX}<sha256 prefix>.zip; infra's fixed key: telemetry-job.zip)")
     src = d.add_mutually_exclusive_group()
     src.add_argument("--zip", type=Path, help="deploy this zip instead of building one")
     src.add_argument("--jar", type=Path, default=DEFAULT_JAR, help=f"connector jar to package (default {DEFAULT_JAR})")
@@ -386,7 +388,8 @@ def parser() -> argparse.ArgumentParser:
                         "required to create; on update, omitted keeps the current ones")
     d.add_argument("--role-arn", help="service execution role (required to create; checked with iam:GetRole)")
     d.add_argument("--log-stream-arn", help="CloudWatch log stream for the application (on create)")
-    d.add_argument("--parallelism", type=int, help="parallelism = KPUs (create default 2; update: unchanged if omitted)")
+    d.add_argument("--parallelism", type=int,
+                   help="parallelism = KPUs (create default 2; update: unchanged if omitted)")
     d.add_argument("--autoscaling", action=argparse.BooleanOptionalAction, default=None,
                    help="MSF autoscaling (create default on)")
     d.add_argument("--checkpoint-interval-ms", type=int, help="checkpoint interval (create default 60000)")

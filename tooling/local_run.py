@@ -24,10 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import document, load
-from tooling.scoring import health, health_line
-from tooling.local_aws import ACCESS_KEY, SECRET_KEY, LocalResources, MotoServer, create_resources, read_bucket_lines, \
-    stream_arn
+from tooling.local_aws import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    LocalResources,
+    MotoServer,
+    create_resources,
+    read_bucket_lines,
+    stream_arn,
+)
 from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
+from tooling.scoring import health, health_line
 from udfs.telemetry import FLEET_ID
 
 OUT_DIR = PROJECT_DIR / "out" / "local"

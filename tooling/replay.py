@@ -22,10 +22,10 @@ from pathlib import Path
 
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.io import OUTPUTS
-from tooling.scoring import health, health_line, read_jsonl, score
 from jobs.telemetry_job import build, configure, create_table_env
 from tooling.file_io import FileIO
 from tooling.paths import CONNECTOR_JAR, HELPERS_JAR
+from tooling.scoring import health, health_line, read_jsonl, score
 from udfs.telemetry import FLEET_ID
 
 FILE_NAMES = {o.view: o.file_name for o in OUTPUTS}
