@@ -8,7 +8,7 @@
 --   (udfs/telemetry.py). The source's verdict, decided per shard in shard order, is handed to the
 --   parser: 'F' -> 'future_event_time'; 'L' (at or behind its shard's watermark, too late for the
 --   windows and alerts that already moved past it) -> 'late'.
--- Read by: 11_staging_deduped.sql, 13_staging_dead_letters.sql.
+-- Read by: 11_staging_deduped.sql, 34_output_dead_letters.sql.
 CREATE TEMPORARY VIEW telemetry_parsed AS
 SELECT
   payload,

@@ -1,6 +1,7 @@
 -- One row: one valid telemetry reading, enriched with extra2; each (vehicle_id, event_time) once.
 -- Event time: event_ts (watermark from the source).
--- Read by: every 20_analytics_* file.
+-- Read by: 20_analytics_rate_baselines.sql, 21_analytics_rule_breaches.sql,
+--   30_output_fast_laps.sql, 31_output_window_aggregates.sql, 32_output_latest_state.sql.
 CREATE TEMPORARY VIEW telemetry_valid AS
 SELECT
   vehicle_id, event_time, event_ts, speed, rpm, gear, throttle, brakes, steering_angle,

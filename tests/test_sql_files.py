@@ -15,13 +15,47 @@ from tooling.file_io import FileIO
 pytestmark = pytest.mark.unit
 
 
-def test_files_are_layered_and_have_headers():
-    names = [p.name for p in sorted(sql_files.SQL_DIR.glob("*.sql"))]
-    assert names and all(re.fullmatch(r"[1-9]\d_(staging|analytics)_[a-z_]+\.sql", n) for n in names)
-    for path in sql_files.SQL_DIR.glob("*.sql"):
-        header = path.read_text().split("CREATE", 1)[0]
+_LAYERS = {"staging": 1, "analytics": 2, "output": 3}
+
+
+def _views() -> dict[str, tuple[str, str, str]]:
+    """view -> (file name, header, body without comments), one view per file."""
+    out = {}
+    for path in sorted(sql_files.SQL_DIR.glob("*.sql")):
+        text = path.read_text()
+        header = text.split("CREATE", 1)[0]
+        body = sql_files._strip_comments(text)
+        created = re.findall(r"CREATE TEMPORARY VIEW (\w+)", body)
+        assert len(created) == 1, f"{path.name}: one view per file, found {created}"
+        out[created[0]] = (path.name, header, body)
+    return out
+
+
+def test_files_are_layered_one_view_each_named_like_the_file():
+    views = _views()
+    assert views
+    for view, (name, header, _) in views.items():
+        m = re.fullmatch(r"([1-9])\d_(staging|analytics|output)_([a-z_]+)\.sql", name)
+        assert m, name
+        assert int(m.group(1)) == _LAYERS[m.group(2)], f"{name}: the first digit is the layer"
+        assert view in (m.group(3), f"telemetry_{m.group(3)}"), f"{name} defines {view}"
         for part in ("One row:", "Event time:", "Read by:"):
-            assert part in header, f"{path.name} header lacks '{part}'"
+            assert part in header, f"{name} header lacks '{part}'"
+    # Outputs are exactly the views the sinks read, and only outputs feed a sink.
+    outputs = {view for view, (name, _, _) in views.items() if "_output_" in name}
+    assert outputs == {o.view for o in OUTPUTS}
+
+
+def test_read_by_headers_match_the_from_clauses():
+    views = _views()
+    for view, (name, header, _) in views.items():
+        said = header.split("Read by:", 1)[1]
+        named = set(re.findall(r"\d\d_[a-z_]+\.sql", said))
+        readers = {other for v, (other, _, body) in views.items()
+                   if v != view and re.search(rf"\b(FROM|JOIN|TABLE)\s+{view}\b", body, re.IGNORECASE)}
+        assert named == readers, f"{name}: 'Read by' says {sorted(named)}, the FROM clauses say {sorted(readers)}"
+        if "_output_" in name:
+            assert "sink" in said and not readers, f"{name}: an output is read by its sink only"
 
 
 def test_no_connector_options_in_business_sql():

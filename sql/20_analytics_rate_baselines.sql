@@ -5,7 +5,7 @@
 --   length. A channel whose rule is disabled (rules.rate.<channel>.rise = 0) has a constant false
 --   filter, so the planner drops its branch and it costs nothing.
 -- Event time: event_ts.
--- Read by: 24_analytics_alerts.sql.
+-- Read by: 21_analytics_rule_breaches.sql.
 CREATE TEMPORARY VIEW rate_baselines AS
 SELECT vehicle_id, event_time, event_ts, 'engine' AS channel, engine_temp AS `value`,
   {{rules.rate.engine.rise}} AS allowed_rise,
