@@ -27,6 +27,14 @@ class Output:
     key: tuple[str, ...] = ()      # upsert key (DynamoDB items)
     partition_by: tuple[str, ...] = ()
     changelog: bool = False        # an updating stream (rows replaced per key), not insert-only
+    # The contract: "name TYPE, ..." in order (TYPE: STRING, INT, BIGINT, DOUBLE). The sink is
+    # declared with exactly these columns, and the job refuses to start when the view's differ,
+    # so an edit to the SQL cannot silently change DynamoDB items or the alert JSON.
+    columns: str = ""
+
+    @property
+    def contract(self) -> list[tuple[str, str]]:
+        return [tuple(c.split()) for c in self.columns.split(",")]
 
     @property
     def table(self) -> str:
@@ -37,19 +45,48 @@ class Output:
         return _TARGET_OPTION[self.connector]
 
 
+_READING = ("speed DOUBLE, rpm INT, gear INT, throttle DOUBLE, brakes DOUBLE, steering_angle DOUBLE, "
+            "engine_temp DOUBLE, brake_temp_front_left DOUBLE, brake_temp_front_right DOUBLE, "
+            "brake_temp_rear_left DOUBLE, brake_temp_rear_right DOUBLE, tire_temp_front_left DOUBLE, "
+            "tire_temp_front_right DOUBLE, tire_temp_rear_left DOUBLE, tire_temp_rear_right DOUBLE, "
+            "fuel_consumption DOUBLE, lap_time DOUBLE, extra2 DOUBLE")
+
 OUTPUTS = (
-    Output("fast_laps", "sink.fast-laps", "firehose", "fast_laps.csv", lines=True),
-    Output("dead_letters", "sink.dead-letters", "firehose", "dead_letters.jsonl", lines=True),
+    Output("fast_laps", "sink.fast-laps", "firehose", "fast_laps.csv", lines=True, columns="line STRING"),
+    Output("dead_letters", "sink.dead-letters", "firehose", "dead_letters.jsonl", lines=True,
+           columns="line STRING"),
     Output("window_aggregates", "sink.window-aggregates", "dynamodb", "window_aggregates.jsonl",
-           key=("vehicle_id", "window_start")),
+           key=("vehicle_id", "window_start"),
+           columns="vehicle_id STRING, window_start STRING, window_end STRING, record_count BIGINT, "
+                   "active_vehicles BIGINT, avg_speed DOUBLE, max_speed DOUBLE, max_rpm INT, avg_throttle DOUBLE, "
+                   "avg_engine_temp DOUBLE, max_engine_temp DOUBLE, max_brake_temp DOUBLE, max_tire_temp DOUBLE, "
+                   "avg_extra2 DOUBLE"),
     Output("latest_state", "sink.latest-state", "dynamodb", "latest_state.jsonl", key=("vehicle_id",),
-           changelog=True),
-    Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",)),
+           changelog=True, columns="vehicle_id STRING, last_event_time STRING, " + _READING),
+    Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",),
+           columns="alert_id STRING, vehicle_id STRING, rule STRING, channel STRING, value DOUBLE, "
+                   "threshold DOUBLE, baseline DOUBLE, event_time STRING, detected_at STRING"),
 )
 
-# The replay's reading of event_time: the first "event_time" string anywhere in the line. The
-# Java side reads the top-level field only; they differ only for payloads that nest another
-# "event_time" before the top-level one.
+
+def _family(logical_type: str) -> str:
+    """'VARCHAR(14)', 'CHAR(32) NOT NULL' -> 'STRING'; 'DOUBLE NOT NULL' -> 'DOUBLE'."""
+    t = logical_type.replace(" NOT NULL", "").strip()
+    return "STRING" if t.startswith(("VARCHAR", "CHAR")) else t
+
+
+def contract_violations(output: Output, columns: list[tuple[str, str]]) -> list[str]:
+    """How the view's (name, logical type) columns differ from the output's contract."""
+    have, want = [(n, _family(t)) for n, t in columns], output.contract
+    if have == want:
+        return []
+    problems = [f"column {n} is {dict(have)[n]}, the contract says {t}"
+                for n, t in want if n in dict(have) and dict(have)[n] != t]
+    problems += [f"column {n} ({t}) is missing" for n, t in want if n not in dict(have)]
+    problems += [f"column {n} ({t}) is not in the contract" for n, t in have if n not in dict(want)]
+    return problems or [f"columns are in another order: {', '.join(n for n, _ in have)}"]
+
+
 def _with(options: dict[str, str]) -> str:
     def quote(s: str) -> str:
         return "'" + str(s).replace("'", "''") + "'"
@@ -121,8 +158,10 @@ def materialize(t_env, view: str) -> None:
     t_env.execute_sql(f"CREATE TEMPORARY VIEW {view} AS SELECT {select} FROM {view}__stream")
 
 
-def sink_ddl(output: Output, columns: list[tuple[str, str]], options: dict[str, str],
-             partitioned: bool) -> str:
+def sink_ddl(output: Output, options: dict[str, str], partitioned: bool,
+             columns: list[tuple[str, str]] | None = None) -> str:
+    """The sink table: the output's contract columns (or `columns`, for tests of other shapes)."""
+    columns = output.contract if columns is None else columns
     cols = [f"  `{name}` {dtype}{' NOT NULL' if name in output.key else ''}" for name, dtype in columns]
     if output.key:
         cols.append(f"  PRIMARY KEY ({', '.join(output.key)}) NOT ENFORCED")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jobs import sql_files
 from jobs.config import MSF_PROPERTIES_PATH, Config, load
-from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, materialize, register_source, sink_ddl
+from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, contract_violations, materialize, register_source, sink_ddl
 
 _JAR = "telemetry-connectors.jar"
 
@@ -88,7 +88,7 @@ def _columns(t_env, view: str) -> list[tuple[str, str]]:
             for c in schema.getColumns()]
 
 
-def build(t_env, config: Config, io):
+def build(t_env, config: Config, io, sql_dir: Path | None = None):
     """Declare source, business SQL and sinks on t_env; return the StatementSet to execute."""
     from udfs import flink as flink_udfs
 
@@ -98,17 +98,27 @@ def build(t_env, config: Config, io):
     except Exception as e:
         raise JobBuildError(f"source telemetry_raw: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     pending = set(MATERIALIZED_VIEWS)
-    for name, statement in sql_files.statements(config.placeholders()):
+    defined_in: dict[str, str] = {}
+    for name, statement in sql_files.statements(config.placeholders(), sql_dir or sql_files.SQL_DIR):
+        before = set(t_env.list_temporary_views())
         _execute(t_env, statement, f"sql/{name}")
+        for view in set(t_env.list_temporary_views()) - before:
+            defined_in[view] = name
         for view in pending & set(t_env.list_temporary_views()):
             materialize(t_env, view)
             pending.discard(view)
 
     statements = t_env.create_statement_set()
     for output in OUTPUTS:
-        columns = _columns(t_env, output.view)
-        _execute(t_env, sink_ddl(output, columns, io.sink_options(output), io.partitioned), f"sink {output.table}")
-        select = ", ".join(f"`{n}`" for n, _ in columns)
+        if output.view not in defined_in:
+            raise JobBuildError(f"sql/: no file defines the view {output.view}, which the {output.table} "
+                                f"output reads (jobs/io.py OUTPUTS)")
+        problems = contract_violations(output, _columns(t_env, output.view))
+        if problems:
+            raise JobBuildError(f"sql/{defined_in[output.view]}: view {output.view} does not match its output "
+                                f"contract (jobs/io.py OUTPUTS): {'; '.join(problems)}")
+        _execute(t_env, sink_ddl(output, io.sink_options(output), io.partitioned), f"sink {output.table}")
+        select = ", ".join(f"`{n}`" for n, _ in output.contract)
         if output.lines and io.line_suffix:
             select = f"line || {io.line_suffix}"
         statements.add_insert_sql(f"INSERT INTO {output.table} SELECT {select} FROM {output.view}")

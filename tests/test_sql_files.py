@@ -159,12 +159,40 @@ def test_replay_source_lines_carry_event_time_and_verdict(tmp_path):
 
 def test_ddl_rendering():
     window_output = next(o for o in OUTPUTS if o.view == "window_aggregates")
-    ddl = sink_ddl(window_output, [("vehicle_id", "VARCHAR(2147483647)"), ("window_start", "VARCHAR(2147483647)"),
-                                   ("record_count", "BIGINT")], {"connector": "dynamodb"}, partitioned=True)
-    assert "`vehicle_id` VARCHAR(2147483647) NOT NULL" in ddl
+    ddl = sink_ddl(window_output, {"connector": "dynamodb"}, partitioned=True)
+    assert "`vehicle_id` STRING NOT NULL" in ddl and "`avg_speed` DOUBLE,\n" in ddl and "`max_rpm` INT," in ddl
     assert "PRIMARY KEY (vehicle_id, window_start) NOT ENFORCED" in ddl
     assert "PARTITIONED BY (vehicle_id, window_start)" in ddl
     assert "'connector' = 'dynamodb'" in ddl
+
+
+@pytest.mark.sql
+@pytest.mark.parametrize("edit, message", [
+    (("AS avg_speed,", "AS avg_speed, 1 AS surprise,"), "column surprise (INT) is not in the contract"),
+    (("AS max_rpm", "AS top_rpm"), "column max_rpm (INT) is missing; column top_rpm (INT) is not in the contract"),
+    (("MAX(rpm) AS max_rpm", "CAST(MAX(rpm) AS DOUBLE) AS max_rpm"), "column max_rpm is DOUBLE, the contract says INT"),
+])
+def test_an_output_view_that_breaks_its_contract_stops_the_job(tmp_path, edit, message):
+    """An analyst's edit that would change the DynamoDB items fails at build, naming file and column."""
+    import shutil
+
+    from jobs.telemetry_job import JobBuildError, build, configure, create_table_env
+    from tooling.paths import HELPERS_JAR
+    from tooling.replay import replay_config
+
+    sql_dir = shutil.copytree(sql_files.SQL_DIR, tmp_path / "sql")
+    target = sql_dir / "31_output_window_aggregates.sql"
+    text = target.read_text()
+    assert edit[0] in text
+    target.write_text(text.replace(edit[0], edit[1], 1))
+    (tmp_path / "in.jsonl").write_text("")
+    config = replay_config()
+    t_env = create_table_env(parallelism=1, jars=(HELPERS_JAR,))
+    configure(t_env, config)
+    with pytest.raises(JobBuildError) as e:
+        build(t_env, config, FileIO(tmp_path / "in.jsonl", tmp_path / "out"), sql_dir=sql_dir)
+    assert str(e.value) == ("sql/31_output_window_aggregates.sql: view window_aggregates does not match its output "
+                            f"contract (jobs/io.py OUTPUTS): {message}")
 
 
 def _java_helpers():

@@ -31,14 +31,12 @@ from udfs.telemetry import FLEET_ID
 FILE_NAMES = {o.view: o.file_name for o in OUTPUTS}
 
 # A replay touches no AWS resource, but the schema requires their names: these fill the gaps.
+_REPLAY_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/replay"
 _OFFLINE_DEFAULTS = {
     "aws": {"region": "us-east-1"},
-    "source.telemetry": {"stream.arn": "arn:aws:kinesis:us-east-1:123456789012:stream/replay"},
-    "sink.fast-laps": {"delivery-stream": "replay"},
-    "sink.dead-letters": {"delivery-stream": "replay"},
-    "sink.alerts": {"stream.arn": "arn:aws:kinesis:us-east-1:123456789012:stream/replay-alerts"},
-    "sink.window-aggregates": {"table-name": "replay"},
-    "sink.latest-state": {"table-name": "replay"},
+    "source.telemetry": {"stream.arn": _REPLAY_ARN},
+    **{o.config_group: {o.target_option: f"{_REPLAY_ARN}-{o.view}" if o.target_option == "stream.arn" else "replay"}
+       for o in OUTPUTS},
 }
 
 
