@@ -15,18 +15,29 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterator
 
+from jobs.config import SCHEMA
+from udfs.telemetry import REASONS
+
 from .physics import CORNERS, build_lap, render_motion
 
 DEFAULT_START = "2026-11-23T12:00:00.000Z"
-WATERMARK_S = 5.0  # the job's default watermark delay
-RULE_WINDOW_S = 60.0
-# The job's default rules: max rise within RULE_WINDOW_S per channel group, and max values.
-RATE = {"engine": 5.0, "brakes": 150.0, "tires": 15.0}
-THRESHOLD = {"engine": 130.0, "brakes": 1000.0, "tires": 130.0, "speed": 340.0, "rpm": 17500.0}
+# The ground truth assumes the job's default rules, read from the job's own schema and parser
+# (plain Python, no Flink); the simulator keeps one value per channel group, and a test checks
+# that every channel of a group has the same default.
+_JOB = {f"{k.group}.{k.name}": k.default for k in SCHEMA}
+WATERMARK_S = _JOB["job.watermark.out-of-orderness.ms"] / 1000
+RULE_WINDOW_S = float(_JOB["rules.rate.engine.window.s"])
+# Max rise within RULE_WINDOW_S per channel group, and max values.
+RATE = {"engine": _JOB["rules.rate.engine.rise"], "brakes": _JOB["rules.rate.brake_front_left.rise"],
+        "tires": _JOB["rules.rate.tire_front_left.rise"]}
+THRESHOLD = {"engine": _JOB["rules.threshold.engine"], "brakes": _JOB["rules.threshold.brake_front_left"],
+             "tires": _JOB["rules.threshold.tire_front_left"], "speed": _JOB["rules.threshold.speed"],
+             "rpm": _JOB["rules.threshold.rpm"]}
 TEMP_CHANNELS = ("temperatures.engine", *(f"temperatures.{g}.{c}" for g in ("brakes", "tires") for c in CORNERS))
 GARBAGE_KEY = "garbage"  # partition key for payloads without a usable vehicle_id
-DEAD_LETTER_REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range",
-                       "bad_event_time", "future_event_time", "late", "duplicate")
+# What the manifest can expect: the parser's reasons and SQL's 'duplicate'; heartbeats are sent
+# by whoever runs the job, never injected.
+DEAD_LETTER_REASONS = (*(r for r in REASONS if r != "heartbeat"), "duplicate")
 
 _TAU_S = (90.0,) + (30.0,) * 4 + (45.0,) * 4  # thermal time constants: engine, brakes, tires
 _NOISE = (0.2,) + (2.0,) * 4 + (0.3,) * 4  # peak-to-peak sensor noise

@@ -538,8 +538,8 @@ def test_cli_sends_to_kinesis(moto, monkeypatch, tmp_path, capsys):
 
 @pytest.mark.unit
 def test_ground_truth_assumes_the_jobs_default_rules():
-    # The simulator keeps its own copy of the rules (it runs without the job); this keeps the
-    # copy honest: a changed job default must change the ground truth with it.
+    # The simulator reads the job's defaults with one value per channel group: every channel of
+    # a group must share it, or the ground truth would be wrong for some of them.
     from jobs.config import SCHEMA
     from simulator import DEAD_LETTER_REASONS
     from tooling.scoring import job_channel
