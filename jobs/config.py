@@ -4,7 +4,7 @@ Shape: MSF's application properties, a JSON list of {"PropertyGroupId": ..., "Pr
 MSF writes it to /etc/flink/application_properties.json; the local run writes the same shape to a
 file of its own. Every key is declared once in SCHEMA with its type, default and meaning; `load`
 validates the whole document up front and raises ConfigError naming the group and key, so a bad
-deployment fails at start instead of at the first record. The README's configuration table is
+deployment fails at start instead of at the first record. The table in docs/configuration.md is
 generated from SCHEMA (`python -m jobs.config --markdown`).
 """
 from __future__ import annotations

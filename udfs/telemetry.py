@@ -2,7 +2,7 @@
 
 `parse_record(payload)` returns a flat tuple in FIELDS order. `reason` is None for a valid record;
 otherwise it is one of REASONS and `detail` says what exactly was wrong, and the value fields are
-None. The checks are the contract documented in the README's "Telemetry record" section.
+None. The checks are the contract documented in docs/record-and-alerts.md.
 """
 from __future__ import annotations
 
