@@ -11,7 +11,7 @@ HELPER_SOURCES := $(addprefix connectors/src/main/java/io/telemetry/flink/,Telem
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test replay jars helpers venv clean
+.PHONY: run test jars helpers venv clean distclean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -61,5 +61,10 @@ test: venv helpers jars $(CHECKOV)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Outputs and intermediate files; the connector jar (a Maven download) and the venv stay.
 clean:
-	rm -rf build out build-jars.log
+	rm -rf out build-jars.log build/helpers build/*.zip build/checkov-venv
+
+# Everything the build made, the connector jar and the venv included.
+distclean: clean
+	rm -rf build $(VENV)

@@ -325,11 +325,28 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--markdown"]:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs.config",
+        description="Check an application properties file (MSF's PropertyGroups JSON) against the schema, "
+                    "or print the configuration table.")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", type=Path, help="the JSON file to check")
+    what.add_argument("--markdown", action="store_true", help="print the table of every key (docs/configuration.md)")
+    args = parser.parse_args(argv)
+    if args.markdown:
         print(markdown_table())
-    elif len(sys.argv) == 2:
-        load(sys.argv[1])
-        print(f"{sys.argv[1]}: valid")
-    else:
-        sys.exit("usage: python -m jobs.config (--markdown | CONFIG.json)")
+        return 0
+    try:
+        load(args.file)
+    except ConfigError as e:
+        print(f"python -m jobs.config: error: {e}", file=sys.stderr)
+        return 2
+    print(f"{args.file}: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from jobs import sql_files
-from jobs.config import MSF_PROPERTIES_PATH, Config, load
+from jobs.config import MSF_PROPERTIES_PATH, Config, ConfigError, load
 from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, contract_violations, materialize, register_source, sink_ddl
 
 _JAR = "telemetry-connectors.jar"
@@ -135,7 +135,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     local = args.config is not None
-    config = load(args.config if local else MSF_PROPERTIES_PATH)
+    if not local and not Path(MSF_PROPERTIES_PATH).is_file():
+        parser.error(f"{MSF_PROPERTIES_PATH} does not exist (not on Managed Flink): give --config FILE to run locally")
+    try:
+        config = load(args.config if local else MSF_PROPERTIES_PATH)
+    except ConfigError as e:
+        if not local:
+            raise           # on MSF the traceback in the PythonDriver log is what operators search for
+        parser.error(str(e))
     if local:
         root = Path(__file__).resolve().parent.parent
         args.jar = args.jar or next((p for p in (root / "lib" / _JAR, root / "build" / "lib" / _JAR) if p.is_file()),

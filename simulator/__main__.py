@@ -47,6 +47,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     out.add_argument("--rate", type=float, help="records per second to send, 0 = as fast as possible "
                      "(default: 0 for files, real time (vehicles x hz) for Kinesis)")
     args = p.parse_args(argv)
+    if args.vehicles < 1:
+        p.error(f"--vehicles must be at least 1, got {args.vehicles}")
+    if not 0 < args.hz <= 100:
+        p.error(f"--hz must be in (0, 100], got {args.hz}")
+    if args.records is None and args.duration <= 0:
+        p.error(f"--duration must be more than 0 seconds, got {args.duration}")
+    if args.records is not None and args.records < 1:
+        p.error(f"--records must be at least 1, got {args.records}")
+    if args.rate is not None and args.rate < 0:
+        p.error(f"--rate must be 0 or more, got {args.rate}")
+    if args.out == "-":
+        p.error("--out needs a file name ('-' is not standard output here)")
     if (args.out is None) == (args.stream_name is None and args.stream_arn is None):
         p.error("give exactly one destination: --out, or --stream-name/--stream-arn")
     if args.stream_name and args.stream_arn:
@@ -77,11 +89,15 @@ class Progress:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    config = FleetConfig(
-        vehicles=args.vehicles, hz=args.hz, duration=args.duration, records=args.records, seed=args.seed,
-        start=args.start, malformed_rate=args.fault_rate, duplicate_rate=args.duplicate_rate,
-        out_of_order_rate=args.out_of_order_rate, late_rate=args.late_rate, ramp_rate=args.ramp_rate,
-        spike_rate=args.spike_rate, drift_rate=args.drift_rate, silence_rate=args.silence_rate)
+    try:
+        config = FleetConfig(
+            vehicles=args.vehicles, hz=args.hz, duration=args.duration, records=args.records, seed=args.seed,
+            start=args.start, malformed_rate=args.fault_rate, duplicate_rate=args.duplicate_rate,
+            out_of_order_rate=args.out_of_order_rate, late_rate=args.late_rate, ramp_rate=args.ramp_rate,
+            spike_rate=args.spike_rate, drift_rate=args.drift_rate, silence_rate=args.silence_rate)
+    except ValueError as e:     # fault rates outside [0, 1], a --start that is no event time
+        print(f"python -m simulator: error: {e}", file=sys.stderr)
+        return 2
     if args.clean:
         config = config.clean()
     sim = generate(config)
@@ -92,8 +108,17 @@ def main(argv=None) -> int:
         ok = True
     else:
         import boto3  # only the Kinesis path needs it
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        client = boto3.client("kinesis", endpoint_url=args.endpoint_url, region_name=args.region)
+        try:
+            client = boto3.client("kinesis", endpoint_url=args.endpoint_url, region_name=args.region)
+            if args.stream_arn:
+                client.describe_stream_summary(StreamARN=args.stream_arn)
+            else:
+                client.describe_stream_summary(StreamName=args.stream_name)
+        except (BotoCoreError, ClientError) as e:
+            print(f"python -m simulator: error: stream {args.stream_arn or args.stream_name}: {e}", file=sys.stderr)
+            return 2
         rate = config.vehicles * config.hz if args.rate is None else args.rate
         summary = KinesisProducer(client, args.stream_name, args.stream_arn).send(
             sim, rate=rate, progress=lambda s: progress(s.sent + s.failed, str(s)))
@@ -109,4 +134,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("[simulator] interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -169,6 +169,8 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         markers = end_markers(kinesis, arn, last_event_time(records), config.get("job", "window.size.s"))
         sent = KinesisProducer(kinesis, stream_arn=arn).send(markers)
         expected = summary_sent + sent.sent
+        say(f"sent {sent.sent} heartbeats (one per shard) to close the last windows: the job reads "
+            f"{summary_sent} + {sent.sent} = {expected} records, the heartbeats dead-lettered as 'heartbeat'")
         deadline = time.monotonic() + timeout_s
         while True:
             _, letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)
@@ -191,6 +193,9 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         for a in alerts[:5]:
             print(f"  {a.decode()}")
         print(f"Dead letters: {len(letters)}")
+        kept = _keep_outputs(fast, items, state, alerts, letters)
+        print(f"Outputs kept in {kept.relative_to(PROJECT_DIR)}/ (fast_laps.csv, window_aggregates.jsonl, "
+              f"latest_state.jsonl, alerts.jsonl, dead_letters.jsonl)")
         _print_score(manifest, [json.loads(a) for a in alerts], [json.loads(d) for d in letters])
         ok = valid + len(letters) == expected
         print(f"reconciliation: read {expected} = valid {valid} + rejected {len(letters)} -> "
@@ -204,6 +209,29 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
     finally:
         client.cancel().result()
         say("job cancelled")
+
+
+def _keep_outputs(fast: list[str], windows: list[dict], state: list[dict], alerts: list[bytes],
+                  letters: list[str]) -> Path:
+    """What the run produced, as files to look at after moto is gone (the replay's file names)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    def number(v):      # DynamoDB numbers come back as Decimal: "12" -> 12, "12.5" -> 12.5
+        if not hasattr(v, "as_tuple"):
+            return v
+        return int(v) if v == v.to_integral_value() and "." not in str(v) and "E" not in str(v) else float(v)
+
+    def plain(item: dict) -> str:
+        row = {k: number(TypeDeserializer().deserialize(v)) for k, v in item.items()}
+        return json.dumps(row, sort_keys=True)
+
+    folder = OUT_DIR / "outputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in (("fast_laps.csv", fast), ("window_aggregates.jsonl", [plain(i) for i in windows]),
+                        ("latest_state.jsonl", [plain(i) for i in state]),
+                        ("alerts.jsonl", [a.decode() for a in alerts]), ("dead_letters.jsonl", letters)):
+        (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return folder
 
 
 def _print_job_metrics(seen: Counter, read: int, dead_letters: Counter) -> bool:
@@ -245,14 +273,16 @@ def _terminate_like_ctrl_c(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Run the telemetry job locally end to end on moto.")
-    p.add_argument("--vehicles", type=int, default=10)
+    p = argparse.ArgumentParser(description="Run the telemetry job locally end to end on moto.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--vehicles", type=int, default=10, help="fleet size")
     p.add_argument("--hz", type=float, default=2.0, help="records per second per vehicle (event time)")
     p.add_argument("--duration", type=float, default=600.0, help="seconds of event time to simulate")
     p.add_argument("--rate", type=float, default=0.0, help="records/s sent to Kinesis (0 = as fast as possible)")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=7, help="simulator seed: same seed, same records")
     p.add_argument("--clean", action="store_true", help="no injected faults or scenarios")
-    p.add_argument("--parallelism", type=int, default=2)
+    p.add_argument("--parallelism", type=int, default=2,
+                   help="job parallelism (the telemetry stream has 2 shards; any value gives the same results)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the job's outputs")
     args = p.parse_args(argv)
 

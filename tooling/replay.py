@@ -44,7 +44,14 @@ def replay_config(config_path: Path | None = None, overrides: list[str] = ()) ->
     groups: dict[str, dict[str, str]] = {g: dict(k) for g, k in _OFFLINE_DEFAULTS.items()}
     if config_path:
         entries = read_json(config_path)
-        parse(entries, str(config_path))  # the file alone must be valid too: same errors as on MSF
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("PropertyGroupId"), str)
+                and isinstance(e.get("PropertyMap"), dict) for e in entries):
+            parse(entries, str(config_path))    # not MSF's shape: the schema's own message
+        # Merged over the offline defaults, so a file with only rules is enough; its keys are
+        # checked the same way as on MSF, with errors naming the file.
+        parse(document({**{g: dict(k) for g, k in _OFFLINE_DEFAULTS.items()},
+                        **{e["PropertyGroupId"]: e["PropertyMap"] for e in entries}}), str(config_path))
         for entry in entries:
             groups.setdefault(entry["PropertyGroupId"], {}).update(entry["PropertyMap"])
     known_groups = sorted({k.group for k in SCHEMA}, key=len, reverse=True)
@@ -99,7 +106,7 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
     work = out_dir / "_flink"
     shutil.rmtree(work, ignore_errors=True)
 
-    t_env = create_table_env(parallelism=1, jars=(jar,))
+    t_env = create_table_env(parallelism=config.get("job", "parallelism") or 1, jars=(jar,))
     configure(t_env, config)
     build(t_env, config, FileIO(input_path, work)).execute().wait()
 
@@ -125,6 +132,9 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
         "health": health(read, reasons),
         "outputs": {FILE_NAMES[k]: len(v) for k, v in outputs.items()},
         "seconds": round(time.monotonic() - started, 1),
+        # What produced these outputs: every job and rule setting that differs from its default.
+        "settings": {f"{k.group}.{k.name}": config.get(k.group, k.name) for k in SCHEMA
+                     if k.group in ("job", "rules", "sinks") and config.get(k.group, k.name) != k.default},
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
@@ -141,12 +151,16 @@ def print_summary(summary: dict, out_dir: Path) -> None:
     print(health_line(summary["health"]))
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_HelpFormatter)
     parser.add_argument("input", type=Path, help="captured telemetry, one JSON payload per line")
     parser.add_argument("--out", type=Path, required=True, help="folder for the output files")
-    parser.add_argument("--config", type=Path, help="application properties JSON (rules, windows, ...)")
+    parser.add_argument("--config", type=Path, help="application properties JSON, MSF's shape; only the groups "
+                        "that matter to a replay are needed (rules, job), AWS names are filled in")
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
                         help="override one property, e.g. rules.threshold.engine=120 (repeatable)")
     parser.add_argument("--jar", type=Path, help="jar with the job's Java helpers (default: build/lib/"
@@ -157,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.input.is_file():
         parser.error(f"input file {args.input} does not exist")
+    if str(args.out) == "-":
+        parser.error("--out needs a folder ('-' is not standard output here)")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give a folder")
+    if args.manifest and not args.manifest.is_file():
+        parser.error(f"--manifest {args.manifest} does not exist")
     try:
         config = replay_config(args.config, args.set)
         jar = java_helpers(args.jar)
@@ -177,4 +197,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("replay interrupted; the output folder is incomplete", file=sys.stderr)
+        sys.exit(130)
