@@ -39,6 +39,10 @@ def _error_line(proc: subprocess.CompletedProcess) -> str:
      "python -m simulator: error: --out needs a file name ('-' is not standard output here)"),
     (("simulator", "--fault-rate", "2", "--out", "x.jsonl"),
      "python -m simulator: error: per-record fault rates are probabilities in [0, 1]"),
+    (("tooling.local_run", "--vehicles", "0"), "local_run.py: error: --vehicles must be at least 1, got 0"),
+    (("tooling.local_run", "--duration", "-5"),
+     "local_run.py: error: --duration must be more than 0 seconds, got -5.0"),
+    (("tooling.local_run", "--parallelism", "0"), "local_run.py: error: --parallelism must be 1..1024, got 0"),
     (("tooling.replay", "missing.jsonl", "--out", "o"), "replay.py: error: input file missing.jsonl does not exist"),
     (("tooling.replay", "README.md", "--out", "-"),
      "replay.py: error: --out needs a folder ('-' is not standard output here)"),
@@ -55,6 +59,30 @@ def test_a_mistake_is_one_line_and_exit_2(command, message, tmp_path):
 def test_a_missing_stream_or_region_is_named(tmp_path):
     line = _error_line(_run("simulator", "--stream-name", "nope", "--endpoint-url", "http://127.0.0.1:9"))
     assert line.startswith("python -m simulator: error: stream nope: ") and "region" in line
+
+
+@pytest.mark.sql
+def test_ctrl_c_stops_the_replay_with_one_line_and_no_process_left(tmp_path):
+    import signal
+    import time
+
+    from simulator import generate, write_jsonl
+
+    capture = tmp_path / "captured.jsonl"
+    write_jsonl(generate(vehicles=10, duration=600, seed=1), str(capture))
+    proc = subprocess.Popen([sys.executable, "-m", "tooling.replay", str(capture), "--out", str(tmp_path / "o")],
+                            cwd=ROOT, env={**PRISTINE_ENV, "PYTHONPATH": str(ROOT)}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    time.sleep(8)                                  # the job is being built or running
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert err.strip().splitlines()[-1] == "replay interrupted; the output folder is incomplete"
+    assert "Traceback" not in err, err[-2000:]
+    deadline = time.monotonic() + 20               # the gateway JVM goes with it
+    while time.monotonic() < deadline and subprocess.run(["pgrep", "-s", str(proc.pid)]).returncode == 0:
+        time.sleep(0.5)
+    assert subprocess.run(["pgrep", "-s", str(proc.pid)]).returncode == 1
 
 
 def test_help_shows_defaults():

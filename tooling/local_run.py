@@ -285,6 +285,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="job parallelism (the telemetry stream has 2 shards; any value gives the same results)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the job's outputs")
     args = p.parse_args(argv)
+    if args.vehicles < 1:
+        p.error(f"--vehicles must be at least 1, got {args.vehicles}")
+    if not 0 < args.hz <= 100:
+        p.error(f"--hz must be in (0, 100], got {args.hz}")
+    if args.duration <= 0:
+        p.error(f"--duration must be more than 0 seconds, got {args.duration}")
+    if args.rate < 0:
+        p.error(f"--rate must be 0 or more, got {args.rate}")
+    if not 1 <= args.parallelism <= 1024:
+        p.error(f"--parallelism must be 1..1024, got {args.parallelism}")
+    if args.timeout <= 0:
+        p.error(f"--timeout must be more than 0 seconds, got {args.timeout}")
 
     from simulator import FleetConfig, KinesisProducer, generate, write_jsonl, write_manifest
 

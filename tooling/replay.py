@@ -197,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import logging
+
+    # py4j logs a traceback for the call Ctrl-C interrupted; the one line below says it all.
+    logging.getLogger().addFilter(lambda r: "KeyboardInterrupt" not in r.getMessage())
     try:
         sys.exit(main())
     except KeyboardInterrupt:
