@@ -65,9 +65,9 @@ module "processed_bucket" {
 module "dead_letter_bucket" {
   source = "./modules/s3_bucket"
 
-  name             = local.names.dead_letter_bucket
-  kms_key_arn      = module.kms.key_arn
-  expiration_days  = var.dead_letter_expiration_days
+  name            = local.names.dead_letter_bucket
+  kms_key_arn     = module.kms.key_arn
+  expiration_days = var.dead_letter_expiration_days
 }
 
 # ---------------------------------------------------------------- delivery streams

@@ -141,6 +141,14 @@ def test_every_tf_file_parses(path):
     assert isinstance(doc, dict) and doc, f"{path} parsed to nothing"
 
 
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH (fmt needs no providers)")
+def test_terraform_fmt_is_clean():
+    # `terraform fmt` needs neither providers nor credentials: the one Terraform check that runs offline.
+    proc = subprocess.run(["terraform", "fmt", "-check", "-recursive", "-diff"], cwd=INFRA,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "TF_CLI_CONFIG_FILE": ""})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-1000:]
+
+
 def test_every_module_has_inputs_and_outputs_with_descriptions():
     assert {p.name for p in ALL_DIRS[1:]} >= {"kms_key", "kinesis_stream", "s3_bucket", "firehose_s3",
                                              "dynamodb_table", "flink_app", "alert_fanout", "alarms",
