@@ -326,9 +326,9 @@ def markdown_table() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    from jobs.cli import Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m jobs.config",
         description="Check an application properties file (MSF's PropertyGroups JSON) against the schema, "
                     "or print the configuration table.")

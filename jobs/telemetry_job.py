@@ -7,13 +7,13 @@ properties, submits and returns; with --config it runs locally and waits.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
 from pathlib import Path
 
 from jobs import sql_files
+from jobs.cli import Parser
 from jobs.config import MSF_PROPERTIES_PATH, Config, ConfigError, load
 from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, contract_violations, materialize, register_source, sink_ddl
 
@@ -126,7 +126,7 @@ def build(t_env, config: Config, io, sql_dir: Path | None = None):
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the telemetry job.")
+    parser = Parser(prog="python -m jobs.telemetry_job", description="Run the telemetry job.")
     parser.add_argument("--config", type=Path,
                         help="application properties JSON (local run); on MSF, "
                              f"{MSF_PROPERTIES_PATH} is read and the driver returns after submitting")

@@ -5,6 +5,8 @@ import argparse
 import sys
 import time
 
+from jobs.cli import Parser
+
 from .fleet import DEFAULT_START, FleetConfig, generate
 from .sinks import KinesisProducer, write_jsonl, write_manifest
 
@@ -12,11 +14,11 @@ _DEFAULTS = FleetConfig()
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m simulator",
         description="Simulate a racing fleet's telemetry, with injected faults and a ground-truth manifest, "
                     "to a JSON-lines file or a Kinesis stream.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+)
     fleet = p.add_argument_group("fleet")
     fleet.add_argument("--vehicles", type=int, default=_DEFAULTS.vehicles, help="fleet size")
     fleet.add_argument("--hz", type=float, default=_DEFAULTS.hz, help="records per second per vehicle (event time)")

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The runtime, written out: a module added to jobs/ or udfs/ must be added here on purpose, so
 # tooling cannot slip into what runs on Managed Flink.
-RUNTIME = {"main.py", "jobs/__init__.py", "jobs/config.py", "jobs/io.py", "jobs/msf_main.py", "jobs/sql_files.py",
-           "jobs/telemetry_job.py", "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py"}
+RUNTIME = {"main.py", "jobs/__init__.py", "jobs/cli.py", "jobs/config.py", "jobs/io.py", "jobs/msf_main.py",
+           "jobs/sql_files.py", "jobs/telemetry_job.py", "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py"}
 
 
 def _expected_entries(with_jar: bool) -> set[str]:

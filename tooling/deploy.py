@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jobs.cli import Parser
 from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, parse, read_json
 from tooling.package import DEFAULT_JAR, PackageError, build_package, run_options_group, sha256
 
@@ -373,7 +374,7 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for a status (default 900)")
     common.add_argument("--poll-seconds", type=float, default=10.0, help="status polling interval (default 10)")
 
-    p = argparse.ArgumentParser(prog="python -m tooling.deploy", description=__doc__.split("\n\n")[0])
+    p = Parser(prog="python -m tooling.deploy", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("deploy", parents=[common], help="package, upload, create or update, start, wait RUNNING")
     d.add_argument("--bucket", required=True, help="code bucket (infra: terraform output -raw code_bucket)")

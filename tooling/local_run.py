@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import json
 import signal
 import sys
@@ -23,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobs.cli import Parser
 from jobs.config import document, load
 from tooling.local_aws import (
     ACCESS_KEY,
@@ -273,8 +273,7 @@ def _terminate_like_ctrl_c(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Run the telemetry job locally end to end on moto.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = Parser(prog="python -m tooling.local_run", description="Run the telemetry job locally end to end on moto.")
     p.add_argument("--vehicles", type=int, default=10, help="fleet size")
     p.add_argument("--hz", type=float, default=2.0, help="records per second per vehicle (event time)")
     p.add_argument("--duration", type=float, default=600.0, help="seconds of event time to simulate")

@@ -19,7 +19,6 @@ application version for a no-op deploy. The default name matches infra/ (`code_o
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -27,6 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from jobs.cli import Parser
 from jobs.config import MSF_RUN_OPTIONS_GROUP
 from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
 
@@ -118,7 +118,8 @@ def build_package(out: Path, jar: Path | None, *, python_only: bool = False, roo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the MSF application zip (main.py, jobs/, udfs/, sql/, lib/).")
+    parser = Parser(prog="python -m tooling.package",
+                    description="Build the MSF application zip (main.py, jobs/, udfs/, sql/, lib/).")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     parser.add_argument("--jar", type=Path, default=DEFAULT_JAR, help=f"connector jar (default {DEFAULT_JAR})")
     parser.add_argument("--python-only", action="store_true",

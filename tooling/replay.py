@@ -12,7 +12,6 @@ sum of per-vehicle window record counts. Exit status 1 if they do not add up.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -20,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from jobs.cli import Parser, fail
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.io import OUTPUTS
 from jobs.telemetry_job import build, configure, create_table_env
@@ -151,12 +151,8 @@ def print_summary(summary: dict, out_dir: Path) -> None:
     print(health_line(summary["health"]))
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_HelpFormatter)
+    parser = Parser(prog="python -m tooling.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("input", type=Path, help="captured telemetry, one JSON payload per line")
     parser.add_argument("--out", type=Path, required=True, help="folder for the output files")
     parser.add_argument("--config", type=Path, help="application properties JSON, MSF's shape; only the groups "
@@ -181,8 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         config = replay_config(args.config, args.set)
         jar = java_helpers(args.jar)
     except ConfigError as e:
-        print(f"configuration error: {e}", file=sys.stderr)
-        return 2
+        return fail(parser.prog, str(e))
     summary = run(args.input, args.out, config, jar)
     print_summary(summary, args.out)
     if args.manifest:
