@@ -80,10 +80,10 @@ def contract_violations(output: Output, columns: list[tuple[str, str]]) -> list[
     have, want = [(n, _family(t)) for n, t in columns], output.contract
     if have == want:
         return []
-    problems = [f"column {n} is {dict(have)[n]}, the contract says {t}"
-                for n, t in want if n in dict(have) and dict(have)[n] != t]
-    problems += [f"column {n} ({t}) is missing" for n, t in want if n not in dict(have)]
-    problems += [f"column {n} ({t}) is not in the contract" for n, t in have if n not in dict(want)]
+    types, wanted = dict(have), dict(want)
+    problems = [f"column {n} is {types[n]}, the contract says {t}" for n, t in want if n in types and types[n] != t]
+    problems += [f"column {n} ({t}) is missing" for n, t in want if n not in types]
+    problems += [f"column {n} ({t}) is not in the contract" for n, t in have if n not in wanted]
     return problems or [f"columns are in another order: {', '.join(n for n, _ in have)}"]
 
 

@@ -104,9 +104,9 @@ def build(t_env, config: Config, io, sql_dir: Path | None = None):
         _execute(t_env, statement, f"sql/{name}")
         for view in set(t_env.list_temporary_views()) - before:
             defined_in[view] = name
-        for view in pending & set(t_env.list_temporary_views()):
-            materialize(t_env, view)
-            pending.discard(view)
+            if view in pending:
+                materialize(t_env, view)
+                pending.discard(view)
 
     statements = t_env.create_statement_set()
     for output in OUTPUTS:

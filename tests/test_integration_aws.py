@@ -8,10 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import time
-from decimal import Decimal
 
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from jobs.config import parse
 from simulator import KinesisProducer, clean_records
@@ -27,7 +25,7 @@ from tests.scenario import (
     fast_lap_rows,
     payloads,
 )
-from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
+from tooling.local_aws import LocalResources, create_resources, plain_item, read_bucket_lines, stream_arn
 from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
 
 pytestmark = [
@@ -45,17 +43,6 @@ def _poll(read, done, timeout_s=180.0, every_s=2.0):
         time.sleep(every_s)
         value = read()
     return value
-
-
-def _plain(item: dict) -> dict:
-    """A DynamoDB item as plain Python: Decimal numbers become int or float."""
-    out = {}
-    for k, v in item.items():
-        v = TypeDeserializer().deserialize(v)
-        if isinstance(v, Decimal):
-            v = int(v) if v == v.to_integral_value() and "." not in str(v) and "E" not in str(v) else float(v)
-        out[k] = v
-    return out
 
 
 def _send_with_end_marker(moto, res, records: list) -> list:
@@ -106,8 +93,8 @@ def scenario_outputs(moto_server):
 
     def collect() -> dict:
         return {
-            "windows": [_plain(i) for i in scan_table(ddb, res.aggregates_table)],
-            "state": [_plain(i) for i in scan_table(ddb, res.latest_state_table)],
+            "windows": [plain_item(i) for i in scan_table(ddb, res.aggregates_table)],
+            "state": [plain_item(i) for i in scan_table(ddb, res.latest_state_table)],
             "dead_letters": [json.loads(x) for x in
                              read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1]],
             "fast_laps": read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],

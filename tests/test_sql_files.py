@@ -219,7 +219,7 @@ def _broken(**changes) -> str:
 
 @pytest.mark.sql
 def test_replay_and_kinesis_write_the_same_source_lines():
-    """The replay's verdicts (Python, jobs/io.py) and the Kinesis deserializer's (Java) are two
+    """The replay's verdicts (Python, tooling/file_io.py) and the Kinesis deserializer's (Java) are two
     copies of one rule: fed the same payloads and clocks, they must write the same lines."""
     from tooling.file_io import source_line
     from udfs.telemetry import contract_json

@@ -154,6 +154,21 @@ def create_resources(moto: MotoServer, res: LocalResources = LocalResources()) -
         KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}])
 
 
+def plain_item(item: dict) -> dict:
+    """A DynamoDB item as plain Python: Decimal numbers become int ("12") or float ("12.5")."""
+    from decimal import Decimal
+
+    from boto3.dynamodb.types import TypeDeserializer
+
+    out = {}
+    for k, v in item.items():
+        v = TypeDeserializer().deserialize(v)
+        if isinstance(v, Decimal):
+            v = int(v) if v == v.to_integral_value() and "." not in str(v) and "E" not in str(v) else float(v)
+        out[k] = v
+    return out
+
+
 def read_bucket_lines(moto: MotoServer, bucket: str, prefix: str = "") -> tuple[int, list[str]]:
     """(object count, all non-empty lines) of every object under prefix, in key order."""
     s3 = moto.client("s3")

@@ -30,6 +30,7 @@ from tooling.local_aws import (
     LocalResources,
     MotoServer,
     create_resources,
+    plain_item,
     read_bucket_lines,
     stream_arn,
 )
@@ -214,16 +215,8 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
 def _keep_outputs(fast: list[str], windows: list[dict], state: list[dict], alerts: list[bytes],
                   letters: list[str]) -> Path:
     """What the run produced, as files to look at after moto is gone (the replay's file names)."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    def number(v):      # DynamoDB numbers come back as Decimal: "12" -> 12, "12.5" -> 12.5
-        if not hasattr(v, "as_tuple"):
-            return v
-        return int(v) if v == v.to_integral_value() and "." not in str(v) and "E" not in str(v) else float(v)
-
     def plain(item: dict) -> str:
-        row = {k: number(TypeDeserializer().deserialize(v)) for k, v in item.items()}
-        return json.dumps(row, sort_keys=True)
+        return json.dumps(plain_item(item), sort_keys=True)
 
     folder = OUT_DIR / "outputs"
     folder.mkdir(parents=True, exist_ok=True)

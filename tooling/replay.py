@@ -50,10 +50,9 @@ def replay_config(config_path: Path | None = None, overrides: list[str] = ()) ->
             parse(entries, str(config_path))    # not MSF's shape: the schema's own message
         # Merged over the offline defaults, so a file with only rules is enough; its keys are
         # checked the same way as on MSF, with errors naming the file.
-        parse(document({**{g: dict(k) for g, k in _OFFLINE_DEFAULTS.items()},
-                        **{e["PropertyGroupId"]: e["PropertyMap"] for e in entries}}), str(config_path))
         for entry in entries:
             groups.setdefault(entry["PropertyGroupId"], {}).update(entry["PropertyMap"])
+        parse(document(groups), str(config_path))
     known_groups = sorted({k.group for k in SCHEMA}, key=len, reverse=True)
     for item in overrides:
         name, sep, value = item.partition("=")

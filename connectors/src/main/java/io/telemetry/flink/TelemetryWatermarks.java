@@ -55,7 +55,7 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
      * The source line for one payload of a split. A record the contract rejects gets no event time
      * (its reason is the parser's to give). {@code newest} holds the split's newest accepted
      * event time and is updated; {@code clock} is the stream's clock for the payload (its Kinesis
-     * arrival time), 0 for none. The replay writes the same lines in Python (jobs/io.py).
+     * arrival time), 0 for none. The replay writes the same lines in Python (tooling/file_io.py).
      */
     public static String line(TelemetryContract contract, String payload, long clock, long[] newest,
                               long outOfOrdernessMs, long maxFutureSkewMs) {
