@@ -507,6 +507,9 @@ def test_msf_application_settings():
     restore = _one(_one(conf["run_configuration"])["application_restore_configuration"])
     assert restore["application_restore_type"] == "RESTORE_FROM_LATEST_SNAPSHOT"
     assert _one(app["cloudwatch_logging_options"])["log_stream_arn"] == "${aws_cloudwatch_log_stream.this.arn}"
+    # One owner per setting: the code location after creation is tooling.deploy's, the rest Terraform's.
+    assert _one(app["lifecycle"])["ignore_changes"] == [
+        "${application_configuration[0].application_code_configuration[0].code_content}"]
 
 
 def test_firehose_delivery_streams():

@@ -1,25 +1,28 @@
-"""Deploy and operate the job on Amazon Managed Service for Apache Flink (runtime FLINK-2_2).
+"""Move a Terraform-created Managed Service for Apache Flink application (FLINK-2_2) to new code.
 
-    python -m tooling.deploy deploy   --bucket B [--key K] [--zip Z | --jar J] [--properties P] [--role-arn R] ...
+    python -m tooling.deploy deploy   --bucket B [--key K] [--zip Z | --jar J]
     python -m tooling.deploy status   [--app NAME]
     python -m tooling.deploy stop     [--app NAME]
     python -m tooling.deploy rollback [--app NAME]
     (every command: --app (default telemetry-job), --region, --endpoint-url for moto)
 
-deploy: build the zip (tooling.package) unless --zip is given -> upload it to the code bucket ->
-create the application if it does not exist, else update it -> start it if it is READY -> wait
-until RUNNING -> print ARN, version, status and code location.
+One owner per thing: Terraform (infra/) creates the application and owns its configuration
+(properties, parallelism, checkpoints, role, logging); it ignores later changes of the code
+location, which belong to this command. deploy: build the zip (tooling.package) unless --zip is
+given -> upload it to the code bucket -> UpdateApplication with the new code location only -> start
+it if it is READY -> wait until RUNNING -> print ARN, version, status and code location. It never
+creates an application: a missing one is an error pointing at `terraform apply`.
 
 S3 key: by default `telemetry/<first 16 hex of the zip's SHA-256>.zip` (content-addressed). The
 zip is deterministic, so an unchanged build maps to the same key, is not uploaded again, and the
 application is not updated (no new version); every deployed version keeps its own object, so
 rollback never points at overwritten code, with or without bucket versioning. `--key` selects a
-fixed key instead (e.g. infra's `telemetry-job.zip` when Terraform manages the application); the
-S3 VersionId of the upload is then pinned as ObjectVersion (the infra code bucket is versioned).
+fixed key instead (e.g. infra's `telemetry-job.zip`); the S3 VersionId of the upload is then pinned
+as ObjectVersion (the infra code bucket is versioned).
 
-State: snapshots are enabled; an update of a RUNNING application snapshots it and restarts from
-that snapshot, a start restores from the latest snapshot, and AllowNonRestoredState is false so a
-change that would silently drop state fails instead (stop, then start without state, on purpose).
+State: an update of a RUNNING application snapshots it and restarts from that snapshot, a start
+restores from the latest snapshot, and AllowNonRestoredState is false so a change that would
+silently drop state fails instead (stop, then start without state, on purpose).
 
 moto (5.x) implements only CreateApplication, DescribeApplication (500 for a missing name instead
 of ResourceNotFoundException), ListApplications and tags for kinesisanalyticsv2; Update, Start,
@@ -30,7 +33,6 @@ with botocore's Stubber, which checks every request against the real API model.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -38,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from jobs.cli import Parser
-from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, parse, read_json
-from tooling.package import DEFAULT_JAR, PackageError, build_package, run_options_group, sha256
+from jobs.config import MSF_RUN_OPTIONS_GROUP
+from tooling.package import DEFAULT_JAR, PackageError, build_package, run_options, sha256
 
 RUNTIME = "FLINK-2_2"
 DEFAULT_APP = "telemetry-job"  # infra/ names.application without name_prefix
@@ -58,7 +60,6 @@ class DeployError(RuntimeError):
 class Clients:
     msf: Any
     s3: Any
-    iam: Any
 
 
 def make_clients(region: str | None, endpoint_url: str | None) -> Clients:
@@ -68,8 +69,7 @@ def make_clients(region: str | None, endpoint_url: str | None) -> Clients:
     if not session.region_name:
         raise DeployError("no AWS region: pass --region or set AWS_REGION")
     kw = {"endpoint_url": endpoint_url} if endpoint_url else {}
-    return Clients(session.client("kinesisanalyticsv2", **kw), session.client("s3", **kw),
-                   session.client("iam", **kw))
+    return Clients(session.client("kinesisanalyticsv2", **kw), session.client("s3", **kw))
 
 
 def _partition(region: str) -> str:
@@ -78,44 +78,6 @@ def _partition(region: str) -> str:
 
 def _code(e: Exception) -> str:
     return getattr(e, "response", {}).get("Error", {}).get("Code", "")
-
-
-# ---------------------------------------------------------------- inputs
-def load_properties(path: Path) -> list[dict[str, Any]]:
-    """The job's property groups from FILE, validated as the job will validate them, + run options.
-
-    FILE is MSF's list of {PropertyGroupId, PropertyMap}, or the {group: {key: value}} map that
-    `terraform output -json application_properties` prints. The run options group is always the
-    package's own (tooling.package.run_options), whatever FILE says.
-    """
-    try:
-        doc = read_json(path)
-        config_doc = document(doc) if isinstance(doc, dict) else doc
-        parse(config_doc, str(path))
-    except ConfigError as e:
-        raise DeployError(str(e)) from None
-    groups = [{"PropertyGroupId": g["PropertyGroupId"], "PropertyMap": {k: str(v) for k, v in g["PropertyMap"].items()
-                                                                          if v is not None}}
-              for g in config_doc if g["PropertyGroupId"] != MSF_RUN_OPTIONS_GROUP]
-    return groups + [run_options_group()]
-
-
-def check_role(iam, role_arn: str) -> None:
-    """MSF checks the role only when the application starts; fail before creating anything."""
-    if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", role_arn):
-        raise DeployError(f"--role-arn {role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-    try:
-        found = iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["Arn"]
-    except Exception as e:
-        if _code(e) == "NoSuchEntity":
-            raise DeployError(f"execution role {role_arn} does not exist "
-                              f"(infra/ creates it: module flink_app execution_role_arn)") from None
-        if _code(e) in ("AccessDenied", "AccessDeniedException"):
-            print(f"warning: cannot check role {role_arn} (no iam:GetRole); continuing", file=sys.stderr)
-            return
-        raise
-    if found != role_arn:
-        raise DeployError(f"execution role {role_arn} not found; a role of that name is {found}")
 
 
 def upload(s3, zip_path: Path, bucket: str, key: str | None) -> tuple[str, str | None, bool]:
@@ -165,45 +127,9 @@ def find_application(msf, name: str) -> dict[str, Any] | None:
 def require_application(msf, name: str) -> dict[str, Any]:
     app = find_application(msf, name)
     if app is None:
-        raise DeployError(f"application {name} not found (create it with `python -m tooling.deploy deploy`)")
+        raise DeployError(f"application {name} not found: Terraform creates it (infra/: terraform apply; "
+                          f"--app takes terraform output -raw application_name)")
     return app
-
-
-def _flink_configuration(args: argparse.Namespace, update: bool) -> dict[str, Any]:
-    """Only what was asked for on update (keeps autoscaled parallelism); everything on create."""
-    sfx = "Update" if update else ""
-    out: dict[str, Any] = {}
-    par = {k: v for k, v in (("Parallelism", args.parallelism), ("AutoScalingEnabled", args.autoscaling))
-           if v is not None}
-    if not update:
-        par = {"Parallelism": 2, "AutoScalingEnabled": True, **par}
-    if par:
-        out[f"ParallelismConfiguration{sfx}"] = {
-            f"ConfigurationType{sfx}": "CUSTOM",
-            # Python UDFs: one Python worker per vCPU (REFERENCE "Packaging for MSF").
-            f"ParallelismPerKPU{sfx}": 1, **{f"{k}{sfx}": v for k, v in par.items()}}
-    if args.checkpoint_interval_ms is not None or not update:
-        out[f"CheckpointConfiguration{sfx}"] = {
-            f"ConfigurationType{sfx}": "CUSTOM", f"CheckpointingEnabled{sfx}": True,
-            f"CheckpointInterval{sfx}": args.checkpoint_interval_ms or 60000,
-            f"MinPauseBetweenCheckpoints{sfx}": args.min_pause_ms}
-    if not update:
-        out["MonitoringConfiguration"] = {"ConfigurationType": "CUSTOM", "LogLevel": "INFO",
-                                          "MetricsLevel": "APPLICATION"}
-    return out
-
-
-def create(c: Clients, args: argparse.Namespace, location: dict[str, str], groups: list[dict]) -> dict[str, Any]:
-    extra = {"CloudWatchLoggingOptions": [{"LogStreamARN": args.log_stream_arn}]} if args.log_stream_arn else {}
-    return c.msf.create_application(
-        ApplicationName=args.app, RuntimeEnvironment=RUNTIME, ServiceExecutionRole=args.role_arn,
-        ApplicationConfiguration={
-            "ApplicationCodeConfiguration": {"CodeContentType": "ZIPFILE",
-                                             "CodeContent": {"S3ContentLocation": location}},
-            "EnvironmentProperties": {"PropertyGroups": groups},
-            "ApplicationSnapshotConfiguration": {"SnapshotsEnabled": True},
-            "FlinkApplicationConfiguration": _flink_configuration(args, update=False),
-        }, **extra)["ApplicationDetail"]
 
 
 def _current(app: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict]]:
@@ -214,31 +140,20 @@ def _current(app: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict]]:
     return loc, {g["PropertyGroupId"]: g["PropertyMap"] for g in groups}
 
 
-def update(c: Clients, args: argparse.Namespace, app: dict[str, Any], location: dict[str, str],
-           groups: list[dict] | None) -> dict[str, Any] | None:
-    """UpdateApplication with the new code (and properties, if given); None when nothing changed."""
-    current_loc, current_groups = _current(app)
-    flink = _flink_configuration(args, update=True)
-    same_code = {k: current_loc.get(k) for k in location} == location and \
-        ("ObjectVersion" in location or not current_loc.get("ObjectVersion"))
-    same_props = groups is None or {g["PropertyGroupId"]: g["PropertyMap"] for g in groups} == current_groups
-    if same_code and same_props and not flink and args.role_arn in (None, app["ServiceExecutionRole"]):
+def update(c: Clients, args: argparse.Namespace, app: dict[str, Any],
+           location: dict[str, str]) -> dict[str, Any] | None:
+    """UpdateApplication with the new code location only; None when it is already there."""
+    current_loc, _ = _current(app)
+    if {k: current_loc.get(k) for k in location} == location and \
+            ("ObjectVersion" in location or not current_loc.get("ObjectVersion")):
         return None
     s3_update = {"BucketARNUpdate": location["BucketARN"], "FileKeyUpdate": location["FileKey"]}
     if "ObjectVersion" in location:
         s3_update["ObjectVersionUpdate"] = location["ObjectVersion"]
-    conf: dict[str, Any] = {
-        "ApplicationCodeConfigurationUpdate": {"CodeContentTypeUpdate": "ZIPFILE",
-                                               "CodeContentUpdate": {"S3ContentLocationUpdate": s3_update}},
-        "ApplicationSnapshotConfigurationUpdate": {"SnapshotsEnabledUpdate": True}}
-    if groups is not None:
-        conf["EnvironmentPropertyUpdates"] = {"PropertyGroups": groups}
-    if flink:
-        conf["FlinkApplicationConfigurationUpdate"] = flink
-    kwargs: dict[str, Any] = {"ApplicationName": args.app, "CurrentApplicationVersionId": app["ApplicationVersionId"],
-                              "ApplicationConfigurationUpdate": conf}
-    if args.role_arn and args.role_arn != app["ServiceExecutionRole"]:
-        kwargs["ServiceExecutionRoleUpdate"] = args.role_arn
+    kwargs: dict[str, Any] = {
+        "ApplicationName": args.app, "CurrentApplicationVersionId": app["ApplicationVersionId"],
+        "ApplicationConfigurationUpdate": {"ApplicationCodeConfigurationUpdate": {
+            "CodeContentTypeUpdate": "ZIPFILE", "CodeContentUpdate": {"S3ContentLocationUpdate": s3_update}}}}
     if app["ApplicationStatus"] == "RUNNING":
         # MSF snapshots the running job, applies the update and restarts it from that snapshot.
         kwargs["RunConfigurationUpdate"] = {"FlinkRunConfiguration": KEEP_STATE,
@@ -296,15 +211,15 @@ def describe_lines(app: dict[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------- commands
 def cmd_deploy(c: Clients, args: argparse.Namespace) -> None:
-    groups = load_properties(args.properties) if args.properties else None
-    app = find_application(c.msf, args.app)
-    if app is None and (groups is None or not args.role_arn):
-        raise DeployError(f"application {args.app} does not exist: creating it needs --properties and --role-arn")
-    if args.role_arn:
-        check_role(c.iam, args.role_arn)
-    if app is not None and app["ApplicationStatus"] not in STABLE_STATES:
+    app = require_application(c.msf, args.app)
+    if app["ApplicationStatus"] not in STABLE_STATES:
         raise DeployError(f"application {args.app} is {app['ApplicationStatus']}; deploy when it is READY or "
                           f"RUNNING (python -m tooling.deploy status)")
+    have = _current(app)[1].get(MSF_RUN_OPTIONS_GROUP)
+    if have != run_options():
+        # MSF would accept the code and then fail to start it, minutes later.
+        raise DeployError(f"application {args.app}'s {MSF_RUN_OPTIONS_GROUP} is {have}; the package needs "
+                          f"{run_options()} (infra/properties.tf local.run_options)")
     if args.zip:
         zip_path = args.zip
         if not zip_path.is_file():
@@ -319,17 +234,13 @@ def cmd_deploy(c: Clients, args: argparse.Namespace) -> None:
           f"{'uploaded' if uploaded else 'already there'}")
 
     running_update = False
-    if app is None:
-        app = create(c, args, location, groups)
-        print(f"created {args.app} (version {app['ApplicationVersionId']})")
+    updated = update(c, args, app, location)
+    if updated is None:
+        print(f"{args.app}: already on this code, no new version")
     else:
-        updated = update(c, args, app, location, groups)
-        if updated is None:
-            print(f"{args.app}: code and properties unchanged, no new version")
-        else:
-            running_update = app["ApplicationStatus"] == "RUNNING"
-            print(f"updated {args.app} to version {updated['ApplicationVersionId']}"
-                  f"{' (snapshot taken, restarting from it)' if running_update else ''}")
+        running_update = app["ApplicationStatus"] == "RUNNING"
+        print(f"updated {args.app} to version {updated['ApplicationVersionId']}"
+              f"{' (snapshot taken, restarting from it)' if running_update else ''}")
     app = c.msf.describe_application(ApplicationName=args.app)["ApplicationDetail"]
     if not args.no_start and (running_update or app["ApplicationStatus"] != "RUNNING"):
         if app["ApplicationStatus"] == "READY":
@@ -376,7 +287,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = Parser(prog="python -m tooling.deploy", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("deploy", parents=[common], help="package, upload, create or update, start, wait RUNNING")
+    d = sub.add_parser("deploy", parents=[common],
+                       help="package, upload, move the application to it, start, wait RUNNING")
     d.add_argument("--bucket", required=True, help="code bucket (infra: terraform output -raw code_bucket)")
     d.add_argument("--key",
                    help=f"S3 key (default {KEY_PREFIX}<sha256 prefix>.zip; infra's fixed key: telemetry-job.zip)")
@@ -384,18 +296,7 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--zip", type=Path, help="deploy this zip instead of building one")
     src.add_argument("--jar", type=Path, default=DEFAULT_JAR, help=f"connector jar to package (default {DEFAULT_JAR})")
     d.add_argument("--out", type=Path, default=Path("build/telemetry-job.zip"), help="where the built zip goes")
-    d.add_argument("--properties", type=Path,
-                   help="application properties JSON (MSF list, or terraform output -json application_properties); "
-                        "required to create; on update, omitted keeps the current ones")
-    d.add_argument("--role-arn", help="service execution role (required to create; checked with iam:GetRole)")
-    d.add_argument("--log-stream-arn", help="CloudWatch log stream for the application (on create)")
-    d.add_argument("--parallelism", type=int,
-                   help="parallelism = KPUs (create default 2; update: unchanged if omitted)")
-    d.add_argument("--autoscaling", action=argparse.BooleanOptionalAction, default=None,
-                   help="MSF autoscaling (create default on)")
-    d.add_argument("--checkpoint-interval-ms", type=int, help="checkpoint interval (create default 60000)")
-    d.add_argument("--min-pause-ms", type=int, default=5000, help="min pause between checkpoints (default 5000)")
-    d.add_argument("--no-start", action="store_true", help="create/update only; do not start or wait")
+    d.add_argument("--no-start", action="store_true", help="update only; do not start or wait")
     for name, text in (("status", "describe the application"),
                        ("stop", "stop with a snapshot (Force=false) and wait READY"),
                        ("rollback", "roll back to the previous version and wait RUNNING")):

@@ -27,7 +27,6 @@ import zipfile
 from pathlib import Path
 
 from jobs.cli import Parser
-from jobs.config import MSF_RUN_OPTIONS_GROUP
 from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
 
 DEFAULT_OUT = PROJECT_DIR / "build" / "telemetry-job.zip"
@@ -49,11 +48,6 @@ class PackageError(RuntimeError):
 def run_options() -> dict[str, str]:
     """MSF's run options group: entry file and connector jar, as paths inside the zip."""
     return {"python": ENTRY_FILE, "jarfile": JAR_IN_ZIP}
-
-
-def run_options_group() -> dict[str, object]:
-    """The same, as one entry of MSF's PropertyGroups list."""
-    return {"PropertyGroupId": MSF_RUN_OPTIONS_GROUP, "PropertyMap": run_options()}
 
 
 def sources(root: Path = PROJECT_DIR) -> dict[str, Path]:

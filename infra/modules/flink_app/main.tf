@@ -81,4 +81,13 @@ resource "aws_kinesisanalyticsv2_application" "this" {
   cloudwatch_logging_options {
     log_stream_arn = aws_cloudwatch_log_stream.this.arn
   }
+
+  # The code location is set here once, at creation; later code versions are the deploy
+  # command's (python -m tooling.deploy deploy), so a plan never moves the application back to
+  # older code. Everything else about the application stays Terraform's.
+  lifecycle {
+    ignore_changes = [
+      application_configuration[0].application_code_configuration[0].code_content,
+    ]
+  }
 }
