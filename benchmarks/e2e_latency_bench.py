@@ -24,9 +24,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from jobs.config import parse
+from jobs.outputs import BY_VIEW
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
-from tooling.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, stream_arn
-from tooling.local_run import local_properties, scan_table, start_on_moto
+from tooling.local_aws import LocalResources, MotoServer, create_resources, read_output, stream_arn
+from tooling.local_run import local_properties, start_on_moto
 from tooling.paths import CONNECTOR_JAR
 
 
@@ -92,14 +93,13 @@ def main(argv: list[str] | None = None) -> int:
                 return run
 
             def poll_outputs():
-                ddb = moto.client("dynamodb")
                 while not done.is_set():
                     now = time.time()
-                    for line in read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]:
+                    for line in read_output(moto, res, BY_VIEW["fast_laps"]):
                         f = line.split(",")
                         seen_fast.setdefault((f[0], f[1]), now)
-                    for item in scan_table(ddb, res.aggregates_table):
-                        seen_windows.setdefault((item["vehicle_id"]["S"], item["window_end"]["S"]), now)
+                    for item in map(json.loads, read_output(moto, res, BY_VIEW["window_aggregates"])):
+                        seen_windows.setdefault((item["vehicle_id"], item["window_end"]), now)
                     time.sleep(args.poll)
 
             def poll_kinesis():

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from jobs.outputs import OUTPUTS
+
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
 # MSF's own group (entry file, jar): read by the service, not by the job, so it is allowed as-is.
 MSF_RUN_OPTIONS_GROUP = "kinesis.analytics.flink.run.options"
@@ -87,6 +89,10 @@ _STREAM_ARN = r"arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[A-Za-z0-9_.-]{1
 _NAME = r"[A-Za-z0-9_.-]{1,64}"
 _TABLE = r"[A-Za-z0-9_.-]{3,255}"
 _ISO_UTC = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z"
+# An output's target key (jobs/outputs.py) by connector: how it is checked, what it looks like.
+_TARGET = {"firehose": (_matching(_NAME), "a Firehose delivery stream name"),
+           "kinesis": (_matching(_STREAM_ARN), "a Kinesis stream ARN"),
+           "dynamodb": (_matching(_TABLE), "a DynamoDB table name")}
 
 # Defaults for the alert rules: documented in the README, overridable per channel.
 DEFAULT_THRESHOLDS = {"engine": 130.0, "speed": 340.0, "rpm": 17500.0,
@@ -125,16 +131,7 @@ SCHEMA: tuple[Key, ...] = (
     Key("source.telemetry", "shard.discovery.interval.s", _int(5, 3600), "an integer 5..3600",
         "How often new shards (after resharding) are looked for.", default=10),
 
-    Key("sink.fast-laps", "delivery-stream", _matching(_NAME), "a Firehose delivery stream name",
-        "Firehose stream that receives fast-lap CSV lines (speed >= 200).", required=True),
-    Key("sink.dead-letters", "delivery-stream", _matching(_NAME), "a Firehose delivery stream name",
-        "Firehose stream that receives rejected records as JSON lines.", required=True),
-    Key("sink.alerts", "stream.arn", _matching(_STREAM_ARN), "a Kinesis stream ARN", "Kinesis stream for alerts.",
-        required=True),
-    Key("sink.window-aggregates", "table-name", _matching(_TABLE), "a DynamoDB table name",
-        "Table of window aggregates, keyed by vehicle_id and window_start.", required=True),
-    Key("sink.latest-state", "table-name", _matching(_TABLE), "a DynamoDB table name",
-        "Table of the latest reading per vehicle, keyed by vehicle_id.", required=True),
+    *(Key(o.config_group, o.target_option, *_TARGET[o.connector], o.doc, required=True) for o in OUTPUTS),
     Key("sinks", "flush.timeout.ms", _int(100, 60000), "an integer 100..60000",
         "Longest time an AWS sink buffers records before sending them.", default=5000),
 
@@ -286,7 +283,7 @@ def _check_dependencies(v: dict[str, dict[str, Any]], source: str) -> None:
             if not aws[name]:
                 raise ConfigError(f"{source}: key 'aws.{name}' is required when aws.credentials.provider is BASIC")
     region = aws["region"]
-    for group in ("source.telemetry", "sink.alerts"):
+    for group in ("source.telemetry", *(o.config_group for o in OUTPUTS if o.connector == "kinesis")):
         arn_region = v[group]["stream.arn"].split(":")[3]
         if arn_region != region:
             raise ConfigError(f"{source}: key '{group}.stream.arn' is in region {arn_region}; "

@@ -1,72 +1,17 @@
 """Where the job reads and writes: declared once here, options filled from config.
 
 The business SQL in sql/ only knows the table `telemetry_raw` and the views it defines; the
-outputs below map those views to sink tables. `AwsIO` uses the real Flink AWS connectors
-(Kinesis source and sink, Firehose, DynamoDB); tooling/file_io.py's `FileIO` swaps them for
-Flink's file source and filesystem sinks so analysts can replay a captured JSON-lines file
-without any AWS at all. Both sources feed the same per-split event-time logic (`register_source`).
+outputs (jobs/outputs.py) map those views to sink tables, declared here from their contracts.
+`AwsIO` uses the real Flink AWS connectors (Kinesis source and sink, Firehose, DynamoDB);
+tooling/file_io.py's `FileIO` swaps them for Flink's file source and filesystem sinks so analysts
+can replay a captured JSON-lines file without any AWS at all. Both sources feed the same
+per-split event-time logic (`register_source`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from jobs.config import Config
+from jobs.outputs import Output
 from udfs.telemetry import contract_json
-
-# The connector option naming an output's target; the config key of the target has the same name.
-_TARGET_OPTION = {"firehose": "delivery-stream", "kinesis": "stream.arn", "dynamodb": "table-name"}
-
-
-@dataclass(frozen=True)
-class Output:
-    view: str                      # the business view (sql/) that feeds it
-    config_group: str              # where its AWS target is configured (sink.*)
-    connector: str                 # the AWS connector: firehose | kinesis | dynamodb
-    file_name: str                 # the replay's file for it
-    lines: bool = False            # one preformatted text line per row (CSV / JSON lines)
-    key: tuple[str, ...] = ()      # upsert key (DynamoDB items)
-    partition_by: tuple[str, ...] = ()
-    changelog: bool = False        # an updating stream (rows replaced per key), not insert-only
-    # The contract: "name TYPE, ..." in order (TYPE: STRING, INT, BIGINT, DOUBLE). The sink is
-    # declared with exactly these columns, and the job refuses to start when the view's differ,
-    # so an edit to the SQL cannot silently change DynamoDB items or the alert JSON.
-    columns: str = ""
-
-    @property
-    def contract(self) -> list[tuple[str, str]]:
-        return [tuple(c.split()) for c in self.columns.split(",")]
-
-    @property
-    def table(self) -> str:
-        return f"{self.view}_sink"
-
-    @property
-    def target_option(self) -> str:
-        return _TARGET_OPTION[self.connector]
-
-
-_READING = ("speed DOUBLE, rpm INT, gear INT, throttle DOUBLE, brakes DOUBLE, steering_angle DOUBLE, "
-            "engine_temp DOUBLE, brake_temp_front_left DOUBLE, brake_temp_front_right DOUBLE, "
-            "brake_temp_rear_left DOUBLE, brake_temp_rear_right DOUBLE, tire_temp_front_left DOUBLE, "
-            "tire_temp_front_right DOUBLE, tire_temp_rear_left DOUBLE, tire_temp_rear_right DOUBLE, "
-            "fuel_consumption DOUBLE, lap_time DOUBLE, extra2 DOUBLE")
-
-OUTPUTS = (
-    Output("fast_laps", "sink.fast-laps", "firehose", "fast_laps.csv", lines=True, columns="line STRING"),
-    Output("dead_letters", "sink.dead-letters", "firehose", "dead_letters.jsonl", lines=True,
-           columns="line STRING"),
-    Output("window_aggregates", "sink.window-aggregates", "dynamodb", "window_aggregates.jsonl",
-           key=("vehicle_id", "window_start"),
-           columns="vehicle_id STRING, window_start STRING, window_end STRING, record_count BIGINT, "
-                   "active_vehicles BIGINT, avg_speed DOUBLE, max_speed DOUBLE, max_rpm INT, avg_throttle DOUBLE, "
-                   "avg_engine_temp DOUBLE, max_engine_temp DOUBLE, max_brake_temp DOUBLE, max_tire_temp DOUBLE, "
-                   "avg_extra2 DOUBLE"),
-    Output("latest_state", "sink.latest-state", "dynamodb", "latest_state.jsonl", key=("vehicle_id",),
-           changelog=True, columns="vehicle_id STRING, last_event_time STRING, " + _READING),
-    Output("alerts", "sink.alerts", "kinesis", "alerts.jsonl", partition_by=("vehicle_id",),
-           columns="alert_id STRING, vehicle_id STRING, rule STRING, channel STRING, value DOUBLE, "
-                   "threshold DOUBLE, baseline DOUBLE, event_time STRING, detected_at STRING"),
-)
 
 
 def _family(logical_type: str) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 from jobs import sql_files
 from jobs.cli import Parser
 from jobs.config import MSF_PROPERTIES_PATH, Config, ConfigError, load
-from jobs.io import MATERIALIZED_VIEWS, OUTPUTS, AwsIO, contract_violations, materialize, register_source, sink_ddl
+from jobs.io import MATERIALIZED_VIEWS, AwsIO, contract_violations, materialize, register_source, sink_ddl
+from jobs.outputs import OUTPUTS
 
 _JAR = "telemetry-connectors.jar"
 

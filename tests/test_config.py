@@ -6,6 +6,7 @@ import json
 import pytest
 
 from jobs.config import MSF_RUN_OPTIONS_GROUP, ConfigError, document, load, parse
+from jobs.outputs import OUTPUTS
 
 pytestmark = pytest.mark.unit
 
@@ -16,11 +17,8 @@ def minimal(**overrides) -> dict[str, dict[str, str]]:
     groups = {
         "aws": {"region": "eu-west-1"},
         "source.telemetry": {"stream.arn": ARN},
-        "sink.fast-laps": {"delivery-stream": "fast-laps"},
-        "sink.dead-letters": {"delivery-stream": "dead-letters"},
-        "sink.alerts": {"stream.arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/alerts"},
-        "sink.window-aggregates": {"table-name": "window-aggregates"},
-        "sink.latest-state": {"table-name": "latest-state"},
+        **{o.config_group: {o.target_option: ARN.replace("telemetry", o.name) if o.connector == "kinesis" else o.name}
+           for o in OUTPUTS},
     }
     for dotted, value in overrides.items():
         group, key = dotted.split("/")

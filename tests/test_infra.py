@@ -24,7 +24,7 @@ import pytest
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is a dev dependency")
 
 from jobs import config as job_config  # noqa: E402
-from jobs.io import OUTPUTS  # noqa: E402
+from jobs.outputs import BY_VIEW, OUTPUTS  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -227,9 +227,35 @@ SCHEMA_KEYS = {(k.group, k.name) for k in job_config.SCHEMA}
 SCHEMA_GROUPS = {k.group for k in job_config.SCHEMA}
 REQUIRED_KEYS = {(k.group, k.name) for k in job_config.SCHEMA if k.required}
 # Values that name an AWS resource: they must come from that resource, never a literal.
-RESOURCE_KEYS = {("source.telemetry", "stream.arn"), ("sink.alerts", "stream.arn"),
-                 ("sink.fast-laps", "delivery-stream"), ("sink.dead-letters", "delivery-stream"),
-                 ("sink.window-aggregates", "table-name"), ("sink.latest-state", "table-name")}
+RESOURCE_KEYS = {("source.telemetry", "stream.arn"), *((o.config_group, o.target_option) for o in OUTPUTS)}
+# The root module that makes each output's target (jobs/outputs.py), and the module it must be.
+# A new output fails test_every_output_has_its_infra until infra/ has it and it is named here.
+OUTPUT_MODULES = {"fast_laps": "fast_laps_delivery", "dead_letters": "dead_letter_delivery",
+                  "window_aggregates": "window_aggregates_table", "latest_state": "latest_state_table",
+                  "alerts": "alert_stream"}
+MODULE_SOURCE = {"firehose": "./modules/firehose_s3", "kinesis": "./modules/kinesis_stream",
+                 "dynamodb": "./modules/dynamodb_table"}
+
+
+def _target_reference(output) -> str:
+    return f"${{module.{OUTPUT_MODULES[output.view]}.{'arn' if output.connector == 'kinesis' else 'name'}}}"
+
+
+def test_every_output_has_its_infra():
+    """Each output: a module of the right kind, its config key in properties.tf from that module,
+    and the job's execution role allowed to write to it."""
+    missing = sorted(set(BY_VIEW) - set(OUTPUT_MODULES))
+    assert not missing, (f"outputs without Terraform: {missing}; add a module to infra/main.tf (see "
+                         f"docs/adding-an-output.md) and name it in OUTPUT_MODULES")
+    assert set(OUTPUT_MODULES) == set(BY_VIEW), "OUTPUT_MODULES names an output jobs/outputs.py does not declare"
+    modules, props, app = root_modules(), _job_properties(), root_modules()["flink_app"]
+    writable = {"firehose": app["delivery_stream_arns"], "dynamodb": app["table_arns"],
+                "kinesis": [app["alert_stream_arn"]]}
+    for o in OUTPUTS:
+        module = OUTPUT_MODULES[o.view]
+        assert modules[module]["source"] == MODULE_SOURCE[o.connector], o.view
+        assert props[o.config_group][o.target_option] == _target_reference(o), o.view
+        assert f"${{module.{module}.arn}}" in writable[o.connector], f"the job may not write to {module}"
 
 
 def _job_properties() -> dict[str, dict[str, str]]:
@@ -256,11 +282,6 @@ def test_resource_valued_properties_reference_resources():
         value = props[group][key]
         assert re.fullmatch(r"\$\{module\.[a-z_]+\.(arn|name)\}", value), f"{group}.{key} = {value!r}"
     assert props["source.telemetry"]["stream.arn"] == "${module.telemetry_stream.arn}"
-    assert props["sink.alerts"]["stream.arn"] == "${module.alert_stream.arn}"
-    assert props["sink.fast-laps"]["delivery-stream"] == "${module.fast_laps_delivery.name}"
-    assert props["sink.dead-letters"]["delivery-stream"] == "${module.dead_letter_delivery.name}"
-    assert props["sink.window-aggregates"]["table-name"] == "${module.window_aggregates_table.name}"
-    assert props["sink.latest-state"]["table-name"] == "${module.latest_state_table.name}"
     assert props["aws"]["region"].startswith("${") and "region" in props["aws"]["region"]
 
 
@@ -310,13 +331,11 @@ def test_example_overrides_are_valid_job_properties():
 
 def test_rendered_document_is_accepted_by_the_job():
     """Substitute plausible resource values and let jobs.config.parse judge the whole document."""
+    arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/"
     fake = {
-        "${module.telemetry_stream.arn}": "arn:aws:kinesis:eu-west-1:123456789012:stream/demo-telemetry",
-        "${module.alert_stream.arn}": "arn:aws:kinesis:eu-west-1:123456789012:stream/demo-telemetry-alerts",
-        "${module.fast_laps_delivery.name}": "demo-telemetry-fast-laps",
-        "${module.dead_letter_delivery.name}": "demo-telemetry-dead-letters",
-        "${module.window_aggregates_table.name}": "demo-telemetry-window-aggregates",
-        "${module.latest_state_table.name}": "demo-telemetry-latest-state",
+        "${module.telemetry_stream.arn}": arn + "demo-telemetry",
+        **{_target_reference(o): (arn if o.connector == "kinesis" else "") + f"demo-telemetry-{o.name}"
+           for o in OUTPUTS},
         "${var.source_init_position}": "LATEST",
     }
     groups: dict[str, dict[str, str]] = {}
@@ -340,13 +359,12 @@ def test_rendered_document_is_accepted_by_the_job():
 
 # ---------------------------------------------------------------- 4. DynamoDB keys vs jobs/io.py
 def test_dynamodb_key_schemas_match_job_outputs():
-    keys = {o.view: o.key for o in OUTPUTS if o.key}
-    assert keys == {"window_aggregates": ("vehicle_id", "window_start"), "latest_state": ("vehicle_id",)}
     modules = root_modules()
-    for module_name, view in (("window_aggregates_table", "window_aggregates"), ("latest_state_table", "latest_state")):
-        m = modules[module_name]
-        declared = (m["hash_key"],) + ((m["range_key"],) if m.get("range_key") else ())
-        assert declared == keys[view], f"{module_name}: {declared} != {keys[view]}"
+    for o in OUTPUTS:
+        if o.connector == "dynamodb":
+            m = modules[OUTPUT_MODULES[o.view]]
+            declared = (m["hash_key"],) + ((m["range_key"],) if m.get("range_key") else ())
+            assert declared == o.key, f"{OUTPUT_MODULES[o.view]}: {declared} != {o.key}"
 
     table = resources(MODULES / "dynamodb_table", "aws_dynamodb_table")["this"]
     assert table["billing_mode"] == "PAY_PER_REQUEST"

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from jobs.config import parse
+from jobs.outputs import BY_VIEW
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import record
 from tests.scenario import (
@@ -25,8 +26,8 @@ from tests.scenario import (
     fast_lap_rows,
     payloads,
 )
-from tooling.local_aws import LocalResources, create_resources, plain_item, read_bucket_lines, stream_arn
-from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
+from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
+from tooling.local_run import end_markers, last_event_time, local_properties, start_on_moto
 
 pytestmark = [
     pytest.mark.integration,
@@ -73,19 +74,16 @@ def scenario_outputs(moto_server):
     create_resources(moto, res)
     records = _send_with_end_marker(moto, res, [("scenario", p) for p in payloads()])
 
-    ddb, kinesis = moto.client("dynamodb"), moto.client("kinesis")
-    alert_arn = stream_arn(moto.region, res.alert_stream)
+    def lines(view: str) -> list[str]:
+        return read_output(moto, res, BY_VIEW[view])
 
     def run_job(alerts_before: int):
         client = _start_job(moto, res, parallelism=1)
         try:
-            _poll(lambda: scan_table(ddb, res.aggregates_table), lambda v: len(v) >= len(expected_windows()))
-            _poll(lambda: scan_table(ddb, res.latest_state_table), lambda v: len(v) >= len(VALID))
-            _poll(lambda: read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1],
-                  lambda v: len(v) >= len(EXPECTED_REASONS) + 1)
-            _poll(lambda: read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
-                  lambda v: len(v) >= len(EXPECTED_FAST_LAPS))
-            _poll(lambda: read_stream(kinesis, alert_arn), lambda v: len(v) >= alerts_before + len(expected_alerts()))
+            for view, at_least in (("window_aggregates", len(expected_windows())), ("latest_state", len(VALID)),
+                                   ("dead_letters", len(EXPECTED_REASONS) + 1), ("fast_laps", len(EXPECTED_FAST_LAPS)),
+                                   ("alerts", alerts_before + len(expected_alerts()))):
+                _poll(lambda view=view: lines(view), lambda v, n=at_least: len(v) >= n)
             time.sleep(3)           # anything still in flight would show up now
             return client.counters(len(records), len(EXPECTED_REASONS))
         finally:
@@ -93,12 +91,11 @@ def scenario_outputs(moto_server):
 
     def collect() -> dict:
         return {
-            "windows": [plain_item(i) for i in scan_table(ddb, res.aggregates_table)],
-            "state": [plain_item(i) for i in scan_table(ddb, res.latest_state_table)],
-            "dead_letters": [json.loads(x) for x in
-                             read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1]],
-            "fast_laps": read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
-            "alerts": [json.loads(a) for a in read_stream(kinesis, alert_arn)],
+            "windows": [json.loads(x) for x in lines("window_aggregates")],
+            "state": [json.loads(x) for x in lines("latest_state")],
+            "dead_letters": [json.loads(x) for x in lines("dead_letters")],
+            "fast_laps": lines("fast_laps"),
+            "alerts": [json.loads(a) for a in lines("alerts")],
         }
 
     metrics = run_job(alerts_before=0)
@@ -184,10 +181,8 @@ def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):
                              r["fuel_consumption"] * r["lap_time"]))
     client = _start_job(moto, res, parallelism=2)
     try:
-        lines = _poll(lambda: read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1],
-                      lambda v: len(v) >= len(expected))
-        letters = _poll(lambda: read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1],
-                        lambda v: len(v) >= 2)
+        lines = _poll(lambda: read_output(moto, res, BY_VIEW["fast_laps"]), lambda v: len(v) >= len(expected))
+        letters = _poll(lambda: read_output(moto, res, BY_VIEW["dead_letters"]), lambda v: len(v) >= 2)
     finally:
         client.cancel().result()
     assert fast_lap_rows(csv.reader(lines)) == sorted(expected)     # each exactly once, one per line

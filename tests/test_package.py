@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The runtime, written out: a module added to jobs/ or udfs/ must be added here on purpose, so
 # tooling cannot slip into what runs on Managed Flink.
 RUNTIME = {"main.py", "jobs/__init__.py", "jobs/cli.py", "jobs/config.py", "jobs/io.py", "jobs/msf_main.py",
-           "jobs/sql_files.py", "jobs/telemetry_job.py", "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py"}
+           "jobs/outputs.py", "jobs/sql_files.py", "jobs/telemetry_job.py",
+           "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py"}
 
 
 def _expected_entries(with_jar: bool) -> set[str]:
@@ -140,7 +141,8 @@ def test_packaged_replay_runs_from_the_unpacked_zip_alone(tmp_path):
 
 @pytest.mark.integration
 def test_full_package_runs_the_job_against_moto(tmp_path, moto, connector_jar):
-    from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
+    from jobs.outputs import BY_VIEW
+    from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
     from tooling.local_run import end_markers, local_properties
 
     res = LocalResources()
@@ -175,7 +177,7 @@ def test_full_package_runs_the_job_against_moto(tmp_path, moto, connector_jar):
         lines: list[str] = []
         while time.monotonic() < deadline and not lines and job.poll() is None:
             time.sleep(2)
-            lines = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)[1]
+            lines = read_output(moto, res, BY_VIEW["fast_laps"])
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGTERM)

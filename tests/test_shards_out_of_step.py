@@ -16,9 +16,10 @@ from collections import Counter
 import pytest
 
 from jobs.config import parse
+from jobs.outputs import BY_VIEW
 from simulator import FleetConfig, KinesisProducer, generate
-from tooling.local_aws import LocalResources, create_resources, read_bucket_lines, stream_arn
-from tooling.local_run import end_markers, last_event_time, local_properties, read_stream, scan_table, start_on_moto
+from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
+from tooling.local_run import end_markers, last_event_time, local_properties, start_on_moto
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
 
@@ -39,30 +40,28 @@ def _run(moto, fleet_records, parallelism: int) -> dict:
     records = [*fleet_records, *end_markers(kinesis, arn, last_event_time(fleet_records), 60)]
     sent = KinesisProducer(kinesis, stream_arn=arn).send(records)
     assert sent.sent == len(records) and sent.failed == 0
-    ddb = moto.client("dynamodb")
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
     client = start_on_moto(parse(local_properties(moto, res, parallelism=parallelism, idle_ms=15000)))
     try:
+        def read(view: str) -> list[dict]:
+            return [json.loads(line) for line in read_output(moto, res, BY_VIEW[view])]
+
+        def valid(windows: list[dict]) -> int:
+            return sum(w["record_count"] for w in windows if w["vehicle_id"] != "__fleet__")
+
         deadline = time.monotonic() + 240
-        while True:
-            windows = scan_table(ddb, res.aggregates_table)
-            letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1]
-            valid = sum(int(w["record_count"]["N"]) for w in windows if w["vehicle_id"]["S"] != "__fleet__")
-            if valid + len(letters) >= len(records) or time.monotonic() > deadline:
-                break
+        while valid(read("window_aggregates")) + len(read("dead_letters")) < len(records) \
+                and time.monotonic() < deadline:
             time.sleep(2)
         time.sleep(3)           # anything still in flight would show up now
-        windows = scan_table(ddb, res.aggregates_table)
-        letters = [json.loads(x) for x in read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)[1]]
-        alerts = [json.loads(a) for a in read_stream(moto.client("kinesis"), stream_arn(moto.region, res.alert_stream))]
+        windows, letters, alerts = read("window_aggregates"), read("dead_letters"), read("alerts")
     finally:
         client.cancel().result()
     return {
         "read": len(records),
-        "valid": sum(int(w["record_count"]["N"]) for w in windows if w["vehicle_id"]["S"] != "__fleet__"),
-        "windows": {(w["vehicle_id"]["S"], w["window_start"]["S"]):
-                    {k: float(v["N"]) if "N" in v else v["S"] for k, v in w.items()} for w in windows},
+        "valid": valid(windows),
+        "windows": {(w["vehicle_id"], w["window_start"]): w for w in windows},
         "reasons": Counter(d["reason"] for d in letters),
         "alert_ids": sorted(a["alert_id"] for a in alerts),
     }

@@ -7,7 +7,8 @@ import pytest
 
 from jobs import sql_files
 from jobs.config import document, interval_literal, parse
-from jobs.io import OUTPUTS, AwsIO, sink_ddl
+from jobs.io import AwsIO, sink_ddl
+from jobs.outputs import OUTPUTS
 from tests.fixtures import T0, line, record
 from tests.test_config import minimal
 from tooling.file_io import FileIO

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.config import Config
-from jobs.io import Output
+from jobs.outputs import Output
 from udfs.telemetry import event_ms
 
 

@@ -3,7 +3,8 @@
 `MotoServer` starts `moto.server` on 127.0.0.1 on a free port, waits until it answers and stops it
 (process group and all) when the `with` block ends, whether by success, exception or Ctrl-C.
 `create_resources` builds what the job talks to (streams, buckets, delivery streams, tables) from
-the same names the job's config uses, so the local run and the tests cannot drift from each other.
+the outputs' one declaration (jobs/outputs.py), and `LocalResources.sink_properties` gives the job
+the same names, so the local run, the tests and the job cannot drift from each other.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+
+from jobs.outputs import OUTPUTS, Output
 
 # moto accepts any credentials; these are not secrets.
 ACCOUNT_ID = "123456789012"
@@ -101,57 +104,90 @@ def stream_arn(region: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class LocalResources:
-    """Names of everything the job reads or writes; defaults match the local config."""
+    """Everything the job reads or writes on the stand-in: the telemetry stream, and for each
+    output of jobs/outputs.py one target named telemetry-<output name> (a Firehose delivery
+    stream into a bucket of the same name, under <output name>/; a Kinesis stream; a table)."""
 
     telemetry_stream: str = "telemetry"
     telemetry_shards: int = 2
-    alert_stream: str = "telemetry-alerts"
-    processed_bucket: str = "telemetry-processed"
-    dead_letter_bucket: str = "telemetry-dead-letters"
-    fast_laps_delivery_stream: str = "telemetry-fast-laps"
-    fast_laps_prefix: str = "fast-laps/"
-    dead_letter_delivery_stream: str = "telemetry-dead-letters"
-    dead_letter_prefix: str = "dead-letters/"
-    aggregates_table: str = "telemetry-window-aggregates"
-    latest_state_table: str = "telemetry-latest-state"
+    prefix: str = "telemetry-"
+
+    def target(self, output: Output) -> str:
+        return f"{self.prefix}{output.name}"
+
+    def s3_location(self, output: Output) -> tuple[str, str]:
+        """(bucket, key prefix) where a Firehose output's objects land."""
+        return self.target(output), f"{output.name}/"
+
+    def target_value(self, output: Output, region: str) -> str:
+        """The value of the output's config key (a name, or an ARN for a Kinesis stream)."""
+        return stream_arn(region, self.target(output)) if output.connector == "kinesis" else self.target(output)
+
+    def sink_properties(self, region: str) -> dict[str, dict[str, str]]:
+        return {o.config_group: {o.target_option: self.target_value(o, region)} for o in OUTPUTS}
+
+
+_ATTRIBUTE_TYPE = {"STRING": "S", "INT": "N", "BIGINT": "N", "DOUBLE": "N"}
 
 
 def create_resources(moto: MotoServer, res: LocalResources = LocalResources()) -> None:
-    kinesis = moto.client("kinesis")
-    kinesis.create_stream(StreamName=res.telemetry_stream, ShardCount=res.telemetry_shards)
-    kinesis.create_stream(StreamName=res.alert_stream, ShardCount=1)
-    for name in (res.telemetry_stream, res.alert_stream):
+    kinesis, s3, firehose, ddb = (moto.client(s) for s in ("kinesis", "s3", "firehose", "dynamodb"))
+    streams = {res.telemetry_stream: res.telemetry_shards,
+               **{res.target(o): 1 for o in OUTPUTS if o.connector == "kinesis"}}
+    for name, shards in streams.items():
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+    for name in streams:
         kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    for o in OUTPUTS:
+        if o.connector == "firehose":
+            bucket, prefix = res.s3_location(o)
+            s3.create_bucket(Bucket=bucket)
+            firehose.create_delivery_stream(
+                DeliveryStreamName=res.target(o), DeliveryStreamType="DirectPut",
+                ExtendedS3DestinationConfiguration={
+                    "RoleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/firehose-delivery",
+                    "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": prefix,
+                    "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+        elif o.connector == "dynamodb":
+            types = dict(o.contract)
+            ddb.create_table(
+                TableName=res.target(o), BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": _ATTRIBUTE_TYPE[types[k]]} for k in o.key],
+                KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in zip(o.key, ("HASH", "RANGE"))])
 
-    s3 = moto.client("s3")
-    firehose = moto.client("firehose")
-    for bucket, stream, prefix in (
-        (res.processed_bucket, res.fast_laps_delivery_stream, res.fast_laps_prefix),
-        (res.dead_letter_bucket, res.dead_letter_delivery_stream, res.dead_letter_prefix),
-    ):
-        s3.create_bucket(Bucket=bucket)
-        firehose.create_delivery_stream(
-            DeliveryStreamName=stream,
-            DeliveryStreamType="DirectPut",
-            ExtendedS3DestinationConfiguration={
-                "RoleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/firehose-delivery",
-                "BucketARN": f"arn:aws:s3:::{bucket}",
-                "Prefix": prefix,
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
-            },
-        )
 
-    ddb = moto.client("dynamodb")
-    ddb.create_table(
-        TableName=res.aggregates_table, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"},
-                              {"AttributeName": "window_start", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"},
-                   {"AttributeName": "window_start", "KeyType": "RANGE"}])
-    ddb.create_table(
-        TableName=res.latest_state_table, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "vehicle_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "vehicle_id", "KeyType": "HASH"}])
+def scan_table(client, table: str) -> list[dict]:
+    items = []
+    for page in client.get_paginator("scan").paginate(TableName=table):
+        items.extend(page["Items"])
+    return items
+
+
+def read_stream(client, arn: str) -> list[bytes]:
+    """Every record of every shard, from the start."""
+    out = []
+    for shard in client.list_shards(StreamARN=arn)["Shards"]:
+        it = client.get_shard_iterator(StreamARN=arn, ShardId=shard["ShardId"],
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            resp = client.get_records(ShardIterator=it, StreamARN=arn, Limit=1000)
+            out.extend(r["Data"] for r in resp["Records"])
+            if not resp["Records"]:
+                break
+            it = resp.get("NextShardIterator")
+    return out
+
+
+def read_output(moto: MotoServer, res: LocalResources, output: Output) -> list[str]:
+    """What an output holds, one text line per record: the lines Firehose delivered, the Kinesis
+    records, or each DynamoDB item as JSON (plain values, sorted keys) - the replay's file shape."""
+    import json
+
+    if output.connector == "firehose":
+        return read_bucket_lines(moto, *res.s3_location(output))[1]
+    if output.connector == "kinesis":
+        return [r.decode("utf-8") for r in read_stream(moto.client("kinesis"), res.target_value(output, moto.region))]
+    return [json.dumps(plain_item(i), sort_keys=True) for i in scan_table(moto.client("dynamodb"), res.target(output))]
 
 
 def plain_item(item: dict) -> dict:

@@ -24,14 +24,14 @@ from pathlib import Path
 
 from jobs.cli import Parser
 from jobs.config import document, load
+from jobs.outputs import BY_VIEW, OUTPUTS
 from tooling.local_aws import (
     ACCESS_KEY,
     SECRET_KEY,
     LocalResources,
     MotoServer,
     create_resources,
-    plain_item,
-    read_bucket_lines,
+    read_output,
     stream_arn,
 )
 from tooling.paths import CONNECTOR_JAR, PROJECT_DIR
@@ -52,11 +52,7 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, id
                 "credentials.access-key-id": ACCESS_KEY, "credentials.secret-key": SECRET_KEY},
         "source.telemetry": {"stream.arn": stream_arn(region, res.telemetry_stream),
                              "init.position": "TRIM_HORIZON"},
-        "sink.fast-laps": {"delivery-stream": res.fast_laps_delivery_stream},
-        "sink.dead-letters": {"delivery-stream": res.dead_letter_delivery_stream},
-        "sink.alerts": {"stream.arn": stream_arn(region, res.alert_stream)},
-        "sink.window-aggregates": {"table-name": res.aggregates_table},
-        "sink.latest-state": {"table-name": res.latest_state_table},
+        **res.sink_properties(region),
         "sinks": {"flush.timeout.ms": 1000},
         # Long enough that no shard is declared idle while the job starts or catches up on the
         # backlog (an idle shard's next records could fall behind the others' watermark), short
@@ -94,27 +90,6 @@ def end_markers(kinesis, arn: str, last_event_time: str, window_s: int) -> list[
         n += 1
     marker = end_marker(last_event_time, window_s)
     return [(key, marker) for key in keys.values()]
-
-
-def scan_table(client, table: str) -> list[dict]:
-    items = []
-    for page in client.get_paginator("scan").paginate(TableName=table):
-        items.extend(page["Items"])
-    return items
-
-
-def read_stream(client, arn: str) -> list[bytes]:
-    out = []
-    for shard in client.list_shards(StreamARN=arn)["Shards"]:
-        it = client.get_shard_iterator(StreamARN=arn, ShardId=shard["ShardId"],
-                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            resp = client.get_records(ShardIterator=it, StreamARN=arn, Limit=1000)
-            out.extend(r["Data"] for r in resp["Records"])
-            if not resp["Records"]:
-                break
-            it = resp.get("NextShardIterator")
-    return out
 
 
 def last_event_time(records, max_gap_s: float = 120.0) -> str:
@@ -165,7 +140,7 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
     say("submitting the job to the local MiniCluster")
     client = start_on_moto(config)
     try:
-        kinesis, ddb = moto.client("kinesis"), moto.client("dynamodb")
+        kinesis = moto.client("kinesis")
         arn = stream_arn(moto.region, res.telemetry_stream)
         markers = end_markers(kinesis, arn, last_event_time(records), config.get("job", "window.size.s"))
         sent = KinesisProducer(kinesis, stream_arn=arn).send(markers)
@@ -174,29 +149,28 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
             f"{summary_sent} + {sent.sent} = {expected} records, the heartbeats dead-lettered as 'heartbeat'")
         deadline = time.monotonic() + timeout_s
         while True:
-            _, letters = read_bucket_lines(moto, res.dead_letter_bucket, res.dead_letter_prefix)
-            items = scan_table(ddb, res.aggregates_table)
-            valid = sum(int(i["record_count"]["N"]) for i in items if i["vehicle_id"]["S"] != FLEET_ID)
+            letters = read_output(moto, res, BY_VIEW["dead_letters"])
+            windows = [json.loads(i) for i in read_output(moto, res, BY_VIEW["window_aggregates"])]
+            valid = sum(w["record_count"] for w in windows if w["vehicle_id"] != FLEET_ID)
             say(f"accounted for {valid + len(letters)}/{expected} records "
                 f"(valid {valid} in closed windows, dead letters {len(letters)})")
             if valid + len(letters) >= expected or time.monotonic() > deadline:
                 break
             time.sleep(3)
-        objects, fast = read_bucket_lines(moto, res.processed_bucket, res.fast_laps_prefix)
-        alerts = read_stream(kinesis, stream_arn(moto.region, res.alert_stream))
-        state = scan_table(ddb, res.latest_state_table)
-        print(f"\nS3 s3://{res.processed_bucket}/{res.fast_laps_prefix}: {objects} objects, {len(fast)} CSV rows")
+        outputs = {o.view: read_output(moto, res, o) for o in OUTPUTS}
+        fast, alerts = outputs["fast_laps"], outputs["alerts"]
+        bucket, prefix = res.s3_location(BY_VIEW["fast_laps"])
+        print(f"\nS3 s3://{bucket}/{prefix}: {len(fast)} CSV rows")
         for row in fast[:5]:
             print(f"  {row}")
-        print(f"DynamoDB {res.aggregates_table}: {len(items)} window items; "
-              f"{res.latest_state_table}: {len(state)} vehicles")
-        print(f"Kinesis {res.alert_stream}: {len(alerts)} alerts")
+        print(f"DynamoDB {res.target(BY_VIEW['window_aggregates'])}: {len(outputs['window_aggregates'])} window items; "
+              f"{res.target(BY_VIEW['latest_state'])}: {len(outputs['latest_state'])} vehicles")
+        print(f"Kinesis {res.target(BY_VIEW['alerts'])}: {len(alerts)} alerts")
         for a in alerts[:5]:
-            print(f"  {a.decode()}")
+            print(f"  {a}")
         print(f"Dead letters: {len(letters)}")
-        kept = _keep_outputs(fast, items, state, alerts, letters)
-        print(f"Outputs kept in {kept.relative_to(PROJECT_DIR)}/ (fast_laps.csv, window_aggregates.jsonl, "
-              f"latest_state.jsonl, alerts.jsonl, dead_letters.jsonl)")
+        kept = _keep_outputs(outputs)
+        print(f"Outputs kept in {kept.relative_to(PROJECT_DIR)}/ ({', '.join(o.file_name for o in OUTPUTS)})")
         _print_score(manifest, [json.loads(a) for a in alerts], [json.loads(d) for d in letters])
         ok = valid + len(letters) == expected
         print(f"reconciliation: read {expected} = valid {valid} + rejected {len(letters)} -> "
@@ -212,18 +186,12 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -
         say("job cancelled")
 
 
-def _keep_outputs(fast: list[str], windows: list[dict], state: list[dict], alerts: list[bytes],
-                  letters: list[str]) -> Path:
+def _keep_outputs(outputs: dict[str, list[str]]) -> Path:
     """What the run produced, as files to look at after moto is gone (the replay's file names)."""
-    def plain(item: dict) -> str:
-        return json.dumps(plain_item(item), sort_keys=True)
-
     folder = OUT_DIR / "outputs"
     folder.mkdir(parents=True, exist_ok=True)
-    for name, lines in (("fast_laps.csv", fast), ("window_aggregates.jsonl", [plain(i) for i in windows]),
-                        ("latest_state.jsonl", [plain(i) for i in state]),
-                        ("alerts.jsonl", [a.decode() for a in alerts]), ("dead_letters.jsonl", letters)):
-        (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    for o in OUTPUTS:
+        (folder / o.file_name).write_text("".join(line + "\n" for line in outputs[o.view]), encoding="utf-8")
     return folder
 
 
@@ -308,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         with MotoServer() as moto:
             say(f"moto server up at {moto.endpoint}")
             create_resources(moto, res)
-            say(f"created stream {res.telemetry_stream} ({res.telemetry_shards} shards), {res.alert_stream}, "
-                f"buckets, delivery streams, tables")
+            say(f"created stream {res.telemetry_stream} ({res.telemetry_shards} shards) and the outputs' "
+                f"{', '.join(res.target(o) for o in OUTPUTS)}")
             props = OUT_DIR / "application_properties.json"
             props.write_text(json.dumps(local_properties(moto, res, args.parallelism), indent=2))
             config = load(props)  # the same validation the job runs at start

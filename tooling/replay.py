@@ -21,7 +21,7 @@ from pathlib import Path
 
 from jobs.cli import Parser, fail
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
-from jobs.io import OUTPUTS
+from jobs.outputs import OUTPUTS
 from jobs.telemetry_job import build, configure, create_table_env
 from tooling.file_io import FileIO
 from tooling.paths import CONNECTOR_JAR, HELPERS_JAR
