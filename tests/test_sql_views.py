@@ -1,8 +1,8 @@
 """One view at a time: rows in, the view's SQL file, rows out (like a small dataflow test).
 
-The analytics views are otherwise covered only through the whole pipeline; here a stand-in
-`telemetry_valid` (a JSON file with a rowtime and a watermark) feeds exactly the files under
-test, with hand-computed expectations.
+The analytics and output views are otherwise covered only through the whole pipeline; here a
+stand-in `telemetry_valid` (a JSON file with a rowtime and a watermark) feeds exactly the files
+under test, with hand-computed expectations.
 """
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def _valid_row(vehicle: str, seconds: float, **fields) -> dict:
 
 
 def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, overrides=()) -> list[dict]:
+    from pyflink.common import RowKind
+
     from jobs.telemetry_job import configure, create_table_env
 
     config = replay_config(overrides=list(overrides))
@@ -57,8 +59,15 @@ def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, ove
             t_env.execute_sql(statement)
     # Without the rowtime column: PyFlink cannot hand a TIMESTAMP_LTZ to Python through collect().
     names = [n for n in t_env.from_path(view).get_schema().get_field_names() if n != "event_ts"]
+    out: list[dict] = []
     with t_env.sql_query(f"SELECT {', '.join(f'`{n}`' for n in names)} FROM {view}").execute().collect() as results:
-        return [dict(zip(names, row)) for row in results]
+        for row in results:
+            # An updating view (latest_state) arrives as a changelog: keep what it ends with.
+            if row.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
+                out.remove(dict(zip(names, row)))
+            else:
+                out.append(dict(zip(names, row)))
+    return out
 
 
 def test_rate_baselines_take_the_lowest_value_in_each_channels_look_back(tmp_path):
@@ -95,3 +104,65 @@ def test_rule_breaches_are_threshold_and_rate_rows(tmp_path):
         ("threshold", "speed", ts(40.0), 341.0, 340.0, None),
         ("threshold", "rpm", ts(50.0), 17501.0, 17500.0, None),
     ])
+
+
+def test_fast_laps_are_csv_lines_at_or_above_the_minimum_speed(tmp_path):
+    rows = [_valid_row("v", 0.0, speed=200.0), _valid_row("v", 1.0, speed=199.99),
+            _valid_row("w", 2.0, speed=312.5, rpm=15000, gear=7, throttle=1.0)]
+    out = _run_view(tmp_path, rows, ("30_output_fast_laps.sql",), "fast_laps")
+    assert sorted(r["line"] for r in out) == [f"v,{ts(0.0)},200.0,12000,5,0.5,160.0",
+                                               f"w,{ts(2.0)},312.5,15000,7,1.0,160.0"]
+    raised = _run_view(tmp_path, rows, ("30_output_fast_laps.sql",), "fast_laps",
+                       overrides=["rules.fast-lap.min-speed=300"])
+    assert [r["line"] for r in raised] == [f"w,{ts(2.0)},312.5,15000,7,1.0,160.0"]
+
+
+def test_window_aggregates_per_vehicle_and_fleet(tmp_path):
+    rows = [_valid_row("v", 0.0, speed=150.0, rpm=11000), _valid_row("w", 10.0, speed=210.0, engine=120.0),
+            _valid_row("v", 30.0, speed=250.0, rpm=13000, fuel_consumption=3.0, extra2=240.0),
+            _valid_row("v", 70.0, speed=100.0)]
+    out = _run_view(tmp_path, rows, ("31_output_window_aggregates.sql",), "window_aggregates")
+    got = {(r["vehicle_id"], r["window_start"], r["window_end"]):
+           (r["record_count"], r["active_vehicles"], r["avg_speed"], r["max_speed"], r["max_rpm"],
+            r["max_engine_temp"], r["max_brake_temp"], r["max_tire_temp"], r["avg_extra2"]) for r in out}
+    first, second = (ts(0.0), ts(60.0)), (ts(60.0), ts(120.0))
+    assert got == {
+        ("v", *first): (2, 1, 200.0, 250.0, 13000, 100.0, 310.0, 92.0, (160.0 + 240.0) / 2),
+        ("w", *first): (1, 1, 210.0, 210.0, 12000, 120.0, 310.0, 92.0, 160.0),
+        ("__fleet__", *first): (3, 2, (150.0 + 210.0 + 250.0) / 3, 250.0, 13000, 120.0, 310.0, 92.0,
+                                (160.0 + 160.0 + 240.0) / 3),
+        ("v", *second): (1, 1, 100.0, 100.0, 12000, 100.0, 310.0, 92.0, 160.0),
+        ("__fleet__", *second): (1, 1, 100.0, 100.0, 12000, 100.0, 310.0, 92.0, 160.0),
+    }
+
+
+def test_latest_state_is_the_newest_reading_per_vehicle_even_out_of_order(tmp_path):
+    rows = [_valid_row("v", 0.0, speed=150.0), _valid_row("v", 30.0, speed=250.0),
+            _valid_row("v", 20.0, speed=100.0),          # older, arrives later: does not replace it
+            _valid_row("w", 5.0, speed=90.0)]
+    out = _run_view(tmp_path, rows, ("32_output_latest_state.sql",), "latest_state")
+    assert sorted((r["vehicle_id"], r["last_event_time"], r["speed"]) for r in out) == [
+        ("v", ts(30.0), 250.0), ("w", ts(5.0), 90.0)]
+
+
+def test_alerts_keep_the_first_breach_of_each_storm(tmp_path):
+    import hashlib
+
+    # An engine ramp: over 130 at 40, 45 and 100 s (each within 60 s of the previous breach: one
+    # storm, one alert); quiet until 200 s, then a new breach after the cooldown: a second alert.
+    rows = [_valid_row("v", 0.0, engine=100.0), _valid_row("v", 40.0, engine=131.0),
+            _valid_row("v", 45.0, engine=132.0), _valid_row("v", 100.0, engine=133.0),
+            _valid_row("v", 200.0, engine=134.0)]
+    files = ("20_analytics_rate_baselines.sql", "21_analytics_rule_breaches.sql", "33_output_alerts.sql")
+    out = _run_view(tmp_path, rows, files, "alerts", overrides=["rules.rate.engine.rise=0"])
+    got = sorted((r["alert_id"], r["rule"], r["channel"], r["event_time"], r["value"], r["threshold"]) for r in out)
+
+    def alert_id(seconds: float) -> str:
+        return hashlib.md5(f"v|threshold|engine|{ts(seconds)}".encode()).hexdigest()
+
+    assert got == sorted([(alert_id(40.0), "threshold", "engine", ts(40.0), 131.0, 130.0),
+                          (alert_id(200.0), "threshold", "engine", ts(200.0), 134.0, 130.0)])
+    # No cooldown: every breach is an alert.
+    every = _run_view(tmp_path, rows, files, "alerts",
+                      overrides=["rules.rate.engine.rise=0", "rules.alert.cooldown.s=0"])
+    assert sorted(r["event_time"] for r in every) == [ts(40.0), ts(45.0), ts(100.0), ts(200.0)]
