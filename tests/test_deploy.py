@@ -84,6 +84,14 @@ def _listed(stub: Stubber, detail: dict) -> None:
     stub.add_response("describe_application", detail, {"ApplicationName": APP})
 
 
+def _started(stub: Stubber, version: int, key: str) -> None:
+    """A READY application started from its latest snapshot, STARTING, then RUNNING."""
+    stub.add_response("describe_application", _detail("READY", version, key), {"ApplicationName": APP})
+    stub.add_response("start_application", {}, {"ApplicationName": APP, "RunConfiguration": KEEP_STATE})
+    stub.add_response("describe_application", _detail("STARTING", version, key), {"ApplicationName": APP})
+    stub.add_response("describe_application", _detail("RUNNING", version, key), {"ApplicationName": APP})
+
+
 def _code_update(version: int, key: str) -> dict:
     return {"ApplicationName": APP, "CurrentApplicationVersionId": version,
             "ApplicationConfigurationUpdate": {"ApplicationCodeConfigurationUpdate": {
@@ -97,10 +105,7 @@ def test_deploy_uploads_the_zip_moves_a_ready_application_to_it_and_starts_it(aw
     _listed(stub, _detail("READY", 1))  # as terraform apply left it: the first zip, not started
     # Code only: properties, parallelism and checkpoints stay Terraform's.
     stub.add_response("update_application", _detail("READY", 2, key), _code_update(1, key))
-    stub.add_response("describe_application", _detail("READY", 2, key), {"ApplicationName": APP})
-    stub.add_response("start_application", {}, {"ApplicationName": APP, "RunConfiguration": KEEP_STATE})
-    stub.add_response("describe_application", _detail("STARTING", 2, key), {"ApplicationName": APP})
-    stub.add_response("describe_application", _detail("RUNNING", 2, key), {"ApplicationName": APP})
+    _started(stub, 2, key)
     assert _deploy(aws, clients=clients) == 0
     stub.assert_no_pending_responses()
     assert aws["moto"].client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read() == aws["zip"].read_bytes()
@@ -175,10 +180,7 @@ def test_deploy_starts_a_ready_application_from_the_latest_snapshot(aws, capsys)
     key = _code_key(aws["zip"])
     clients, stub = _stubbed(aws)
     _listed(stub, _detail("READY", 2, key))  # already on this code: no update, just a start
-    stub.add_response("describe_application", _detail("READY", 2, key), {"ApplicationName": APP})
-    stub.add_response("start_application", {}, {"ApplicationName": APP, "RunConfiguration": KEEP_STATE})
-    stub.add_response("describe_application", _detail("STARTING", 2, key), {"ApplicationName": APP})
-    stub.add_response("describe_application", _detail("RUNNING", 2, key), {"ApplicationName": APP})
+    _started(stub, 2, key)
     assert _deploy(aws, clients=clients) == 0
     stub.assert_no_pending_responses()
     assert "already on this code, no new version" in capsys.readouterr().out
