@@ -72,7 +72,7 @@ def configure(t_env, config: Config) -> None:
     conf.set("pipeline.name", "fleet-telemetry")
     # Event times are UTC strings; windows and DATE_FORMAT must not shift them.
     conf.set("table.local-time-zone", "UTC")
-    conf.set("table.exec.state.ttl", f"{config.get('job', 'dedupe.state-ttl.s')} s")
+    conf.set("table.exec.state.ttl", f"{config.get('job', 'state-ttl.s')} s")
 
 
 def _execute(t_env, statement: str, where: str) -> None:

@@ -3,7 +3,7 @@
 -- Event time: event_ts; rows leave in event-time order once the watermark passes them.
 -- Dedupe horizon: the watermark. A copy arriving while its event_time is still ahead of the
 --   watermark is a duplicate; a copy arriving after that is late (34_output_dead_letters.sql).
---   Keys expire after job.dedupe.state-ttl.s without updates.
+--   Keys expire after job.state-ttl.s without updates.
 -- EXTRA2 = fuel_consumption * lap_time, the enrichment the original Firehose Lambda added.
 -- Read by: 12_staging_valid.sql, 34_output_dead_letters.sql.
 CREATE TEMPORARY VIEW telemetry_deduped AS

@@ -60,6 +60,8 @@ def test_job_plans_with_every_numeric_key_at(case, tmp_path):
         assert float(config.get(*dotted.split("/"))) == float(text)
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(HELPERS_JAR,))
     configure(t_env, config)
+    ttl = {"min": "60 s", "default": "600 s", "max": "604800 s"}[case.split(",")[0]]
+    assert t_env.get_config().get("table.exec.state.ttl", None) == ttl
     (tmp_path / "in.jsonl").write_text("")
     plan = build(t_env, config, FileIO(tmp_path / "in.jsonl", tmp_path / "out")).explain()
     assert "Sink(table=[default_catalog.default_database.alerts_sink]" in plan
