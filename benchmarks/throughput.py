@@ -1,0 +1,181 @@
+"""Steady-state throughput of the whole job, per state backend, against a plain Python loop.
+
+    .venv/bin/python -m benchmarks.throughput [--sizes 50000,200000] [--backends heap,rocksdb]
+        [--parallelism 1] [--vehicles 20] [--set rules.rate.engine.window.s=600 ...]
+
+Each run is the full job (the replay's file source and filesystem sinks, every SQL file) in a
+fresh Python process, so start-up, JIT and the Python worker are paid the same way every time.
+The steady-state rate is the marginal one between the two sizes, (n2 - n1) / (t2 - t1), which
+cancels start-up; CPU is every process of the run (the Python driver, the JVM, the Python UDF
+worker), sampled from /proc, also as a marginal per million records. Baseline in the same run: a
+plain Python loop over the larger file (parse_record + EXTRA2 + the fast-lap filter, no Flink).
+
+The line per backend to compare across commits:
+    throughput <backend>: job <N> rec/s, python loop <M> rec/s, ratio <R>
+Figures only; nothing here asserts a speed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- CPU of a process tree
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a live process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _kind(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "java" in cmd.split(" ", 1)[0]:
+        return "jvm"
+    if "fn_execution" in cmd or "beam" in cmd:
+        return "python worker"
+    return "python driver" if "python" in cmd else "other"
+
+
+class TreeCpu:
+    """The latest CPU seconds seen for every process under `root`; a process that exits keeps its
+    last sample (sampling every 0.2 s loses at most that much of its life)."""
+
+    def __init__(self, root: int):
+        self.root, self.seen = root, {}
+
+    def sample(self) -> None:
+        parents, cpu = {}, {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                st = _stat(int(entry))
+                if st:
+                    parents[int(entry)], cpu[int(entry)] = st
+        tree, grew = {self.root}, True
+        while grew:
+            more = {p for p, parent in parents.items() if parent in tree} - tree
+            tree |= more
+            grew = bool(more)
+        for pid in tree & cpu.keys():
+            kind = self.seen.get(pid, (None, 0.0))[0] or _kind(pid)
+            self.seen[pid] = (kind, cpu[pid])
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for kind, seconds in self.seen.values():
+            out[kind] = out.get(kind, 0.0) + seconds
+        return out
+
+
+# ---------------------------------------------------------------- one run (child process)
+def child(args: argparse.Namespace) -> None:
+    """Runs the job once and prints {"seconds": wall time of the job, "startup": ...} as JSON."""
+    from jobs.telemetry_job import build, configure, create_table_env
+    from tooling.file_io import FileIO
+    from tooling.paths import HELPERS_JAR
+    from tooling.replay import replay_config
+
+    config = replay_config(overrides=[f"job.parallelism={args.parallelism}", *args.set])
+    backend = {"heap": "hashmap"}.get(args.backend, args.backend)
+    t_env = create_table_env(parallelism=args.parallelism, jars=(HELPERS_JAR,), state_backend=backend)
+    configure(t_env, config)
+    with tempfile.TemporaryDirectory() as out:
+        statements = build(t_env, config, FileIO(Path(args.input), Path(out)))
+        started = time.perf_counter()
+        statements.execute().wait()
+        seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds}))
+
+
+def measure(path: Path, backend: str, parallelism: int, sets: list[str]) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.throughput", "--child", "--input", str(path), "--backend", backend,
+           "--parallelism", str(parallelism), *(f"--set={s}" for s in sets)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cpu = TreeCpu(proc.pid)
+    while proc.poll() is None:
+        cpu.sample()
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"run failed ({backend}, {path.name}):\n{err[-3000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    return {**result, "process_seconds": time.perf_counter() - started, "cpu": cpu.by_kind()}
+
+
+def python_loop(path: Path) -> float:
+    from udfs.telemetry import FIELDS, parse_record
+
+    speed = FIELDS.index("speed")
+    started = time.perf_counter()
+    kept = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            r = parse_record(line.rstrip("\n"))
+            if r[0] is None:
+                _extra2 = r[-2] * r[-1]
+                kept += r[speed] >= 200
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.throughput")
+    p.add_argument("--sizes", default="50000,200000", help="two record counts (default 50000,200000)")
+    p.add_argument("--backends", default="heap,rocksdb")
+    p.add_argument("--parallelism", type=int, default=1)
+    p.add_argument("--vehicles", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--input", help=argparse.SUPPRESS)
+    p.add_argument("--backend", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child(args)
+
+    from simulator import FleetConfig, generate, write_jsonl
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if len(sizes) != 2 or sizes[0] >= sizes[1]:
+        p.error("--sizes takes two increasing record counts")
+    print(f"machine: {os.cpu_count()} cores; parallelism {args.parallelism}; {args.vehicles} vehicles; "
+          f"settings {args.set or 'defaults'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for n in sizes:
+            path = Path(tmp) / f"telemetry-{n}.jsonl"
+            write_jsonl(generate(FleetConfig(vehicles=args.vehicles, records=n, seed=args.seed)), str(path))
+            files.append(path)
+        loop_rate = sizes[1] / python_loop(files[1])
+        for backend in args.backends.split(","):
+            small, large = (measure(f, backend, args.parallelism, args.set) for f in files)
+            rate = (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
+            cpu_small, cpu_large = sum(small["cpu"].values()), sum(large["cpu"].values())
+            per_million = (cpu_large - cpu_small) / (sizes[1] - sizes[0]) * 1e6
+            print(f"{backend}: {sizes[0]:,} records in {small['seconds']:.1f} s, {sizes[1]:,} in "
+                  f"{large['seconds']:.1f} s (job wall time; process start to end {small['process_seconds']:.1f} s "
+                  f"and {large['process_seconds']:.1f} s)")
+            print(f"{backend}: start-up ~{small['process_seconds'] - sizes[0] / rate:.1f} s "
+                  f"(process start to end of the small run, minus its records at the steady rate)")
+            print(f"{backend}: CPU of the large run: " + ", ".join(f"{k} {v:.1f} s" for k, v in
+                                                                  sorted(large["cpu"].items())))
+            print(f"{backend}: CPU-seconds per million records (marginal, all processes): {per_million:.1f}")
+            print(f"throughput {backend}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, "
+                  f"ratio {rate / loop_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
