@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JAR    := build/lib/telemetry-connectors.jar
 HELPERS := build/lib/telemetry-helpers.jar
 # Only the helpers that need nothing but Flink (the Kinesis deserializer needs the connectors).
-HELPER_SOURCES := $(addprefix connectors/src/main/java/io/telemetry/flink/,TelemetryWatermarks.java TelemetryContract.java)
+HELPER_SOURCES := $(addprefix connectors/src/main/java/io/telemetry/flink/,TelemetryWatermarks.java TelemetryContract.java RateBaselines.java)
 ARGS   ?=
 PYTEST_ARGS ?=
 
@@ -45,7 +45,7 @@ jars:
 helpers: $(HELPERS)
 $(HELPERS): $(HELPER_SOURCES) $(STAMP)
 	@rm -rf build/helpers && mkdir -p build/helpers build/lib
-	javac -nowarn --release 11 -d build/helpers -cp "$$($(PY) -c 'import pyflink, os; print(os.path.dirname(pyflink.__file__))')/lib/*" $(HELPER_SOURCES)
+	javac -parameters -nowarn --release 11 -d build/helpers -cp "$$($(PY) -c 'import pyflink, os; print(os.path.dirname(pyflink.__file__))')/lib/*" $(HELPER_SOURCES)
 	jar cf $@ -C build/helpers .
 
 # checkov pins boto3 and packaging versions that clash with the job's dev tools: own venv.

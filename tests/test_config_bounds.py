@@ -9,6 +9,7 @@ with the rules on.
 """
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -68,5 +69,10 @@ def test_job_plans_with_every_numeric_key_at(case, tmp_path):
     physical = plan.split("== Optimized Physical Plan ==")[1].split("== Optimized Execution Plan ==")[0]
     window = {"min": "1 s", "default": "1 min", "max": "1 d"}[case.split(",")[0]]
     assert f"size=[{window}]" in physical
-    # A rise of 0 prunes that channel's look-back OVER: fewer OVER operators, and only then.
-    assert (physical.count("OverAggregate(") < 20) == (case == "min")
+    # Every channel's look-back and rise reach the one rate-of-change function (a rise of 0 leaves the
+    # channel out at run time: tests/test_sql_views.py).
+    assert physical.count("ProcessTableFunction(") == 1
+    look_back = {"min": 1, "default": 60, "max": 3600}[case.split(",")[0]]
+    rise = config.placeholders()["rules.rate.engine.rise"]
+    assert rise == {"min": "0.0E0", "default": "5.0E0"}.get(case, "1.7976931348623157E+308")
+    assert re.search(rf"engine +engine_temp +{look_back} {re.escape(rise)}", physical), physical[:3000]

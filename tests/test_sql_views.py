@@ -12,6 +12,7 @@ import pytest
 
 from jobs import sql_files
 from tests.fixtures import T0, record, ts
+from tooling.paths import HELPERS_JAR
 from tooling.replay import replay_config
 
 pytestmark = pytest.mark.sql
@@ -41,12 +42,14 @@ def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, ove
     from pyflink.common import RowKind
 
     from jobs.telemetry_job import configure, create_table_env
+    from udfs.flink import register
 
     config = replay_config(overrides=list(overrides))
     source = tmp_path / "valid.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    t_env = create_table_env(parallelism=1)
+    t_env = create_table_env(parallelism=1, jars=(HELPERS_JAR,))
     configure(t_env, config)
+    register(t_env)
     columns = ", ".join(f"`{c}` DOUBLE" for c in _NUMBERS)
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE valid_src (
         vehicle_id STRING, event_time STRING, ms BIGINT, rpm INT, gear INT, {columns},
@@ -71,9 +74,10 @@ def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, ove
 
 
 def test_rate_baselines_take_the_lowest_value_in_each_channels_look_back(tmp_path):
-    rows = [_valid_row("v", 0.0, engine=100.0), _valid_row("v", 10.0, engine=104.0),
-            _valid_row("v", 30.0, engine=106.5), _valid_row("v", 70.0, engine=108.0),
-            _valid_row("w", 5.0, engine=90.0)]
+    # In event-time order, as staging emits them (a row behind the watermark is dead-lettered there).
+    rows = [_valid_row("v", 0.0, engine=100.0), _valid_row("w", 5.0, engine=90.0),
+            _valid_row("v", 10.0, engine=104.0), _valid_row("v", 30.0, engine=106.5),
+            _valid_row("v", 70.0, engine=108.0)]
     out = _run_view(tmp_path, rows, ("20_analytics_rate_baselines.sql",), "rate_baselines",
                     overrides=["rules.rate.engine.window.s=60"])
     engine = sorted((r["vehicle_id"], r["event_time"], r["value"], r["baseline"], r["allowed_rise"])

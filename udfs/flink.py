@@ -1,4 +1,5 @@
-"""Thin PyFlink wrappers around the pure functions in this package; registered by the job."""
+"""Thin PyFlink wrappers around the pure functions in this package, and the Java functions the SQL
+calls; registered by the job."""
 from __future__ import annotations
 
 from pyflink.common import Row
@@ -11,7 +12,9 @@ from udfs.telemetry import FIELDS, INTEGER_FIELDS, REASONS, STRING_FIELDS, parse
 def _field_type(name: str):
     if name in STRING_FIELDS:
         return DataTypes.STRING()
-    return DataTypes.INT() if name in INTEGER_FIELDS else DataTypes.DOUBLE()
+    # BIGINT, not INT: in thread mode PyFlink converts a Python int to INT with Long.intValue(),
+    # which throws on the None of a rejected record; staging casts the (range-checked) value.
+    return DataTypes.BIGINT() if name in INTEGER_FIELDS else DataTypes.DOUBLE()
 
 
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
@@ -40,6 +43,12 @@ class _Parse(ScalarFunction):
         return Row(*parsed)
 
 
+# Java functions from the project's helpers (connectors/src/main/java), on pipeline.jars: SQL name -> class.
+JAVA_FUNCTIONS = {"rate_baselines_of": "io.telemetry.flink.RateBaselines"}
+
+
 def register(t_env: TableEnvironment) -> None:
     t_env.create_temporary_system_function(
         "parse_telemetry", udf(_Parse(), result_type=PARSED_TYPE, deterministic=True))
+    for name, java_class in JAVA_FUNCTIONS.items():
+        t_env.create_java_temporary_system_function(name, java_class)
