@@ -76,3 +76,19 @@ def test_job_plans_with_every_numeric_key_at(case, tmp_path):
     rise = config.placeholders()["rules.rate.engine.rise"]
     assert rise == {"min": "0.0E0", "default": "5.0E0"}.get(case, "1.7976931348623157E+308")
     assert re.search(rf"engine +engine_temp +{look_back} {re.escape(rise)}", physical), physical[:3000]
+
+
+# Keys Managed Flink 2.2 lets a job set in code (its "Programmatic Flink configuration properties"
+# page); any other key throws at start there. Only the ones this job uses are listed.
+MSF_ALLOWED = {"pipeline.name", "pipeline.object-reuse", "pipeline.jars", "table.local-time-zone",
+               "table.exec.state.ttl", "python.execution-mode"}
+
+
+def test_on_managed_flink_the_job_sets_only_allow_listed_keys():
+    t_env = create_table_env(local=False)
+    configure(t_env, parse(document(minimal())))
+    keys = set(t_env.get_config().get_configuration().to_dict())
+    # PyFlink's own, set only when it launched the JVM itself (never under MSF's `flink run`).
+    keys = {k for k in keys if not k.startswith("python.loopback-server.")}
+    assert keys <= MSF_ALLOWED, f"not on the MSF allow-list: {sorted(keys - MSF_ALLOWED)}"
+    assert {"pipeline.object-reuse", "table.exec.state.ttl"} <= keys
