@@ -1,38 +1,42 @@
 -- One row: one well-formed, on-time record, numbered among the records with the same
---   vehicle_id and event_time (copy_no 1 = first seen; 2.. = duplicates).
--- Event time: event_ts; rows leave in event-time order once the watermark passes them.
+--   vehicle_id and event_time (copy_no 1 = first seen; 2.. = duplicates), passed on at once.
+-- Event time: event_ts (the function's rowtime: the record's own event time).
 -- Dedupe horizon: the watermark. A copy arriving while its event_time is still ahead of the
 --   watermark is a duplicate; a copy arriving after that is late (34_output_dead_letters.sql).
---   Keys expire after job.state-ttl.s without updates.
+--   copy_numbers_of (a Java process table function, connectors/src/main/java/.../CopyNumbers.java)
+--   remembers an event time only while it is ahead of the watermark, so neither its state nor
+--   any output's latency grows with the out-of-orderness allowed.
 -- EXTRA2 = fuel_consumption * lap_time, the enrichment the original Firehose Lambda added.
 -- Read by: 12_staging_valid.sql, 34_output_dead_letters.sql.
 CREATE TEMPORARY VIEW telemetry_deduped AS
-SELECT
-  r.vehicle_id AS vehicle_id,
-  r.event_time AS event_time,
-  event_ts,
-  r.speed AS speed,
-  CAST(r.rpm AS INT) AS rpm,
-  CAST(r.gear AS INT) AS gear,
-  r.throttle AS throttle,
-  r.brakes AS brakes,
-  r.steering_angle AS steering_angle,
-  r.engine_temp AS engine_temp,
-  r.brake_temp_front_left AS brake_temp_front_left,
-  r.brake_temp_front_right AS brake_temp_front_right,
-  r.brake_temp_rear_left AS brake_temp_rear_left,
-  r.brake_temp_rear_right AS brake_temp_rear_right,
-  r.tire_temp_front_left AS tire_temp_front_left,
-  r.tire_temp_front_right AS tire_temp_front_right,
-  r.tire_temp_rear_left AS tire_temp_rear_left,
-  r.tire_temp_rear_right AS tire_temp_rear_right,
-  r.fuel_consumption AS fuel_consumption,
-  r.lap_time AS lap_time,
-  r.fuel_consumption * r.lap_time AS extra2,
-  payload,
-  COUNT(*) OVER (
-    PARTITION BY r.vehicle_id, event_ts
-    ORDER BY event_ts
-    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS copy_no
-FROM telemetry_parsed
-WHERE r.reason IS NULL;
+WITH well_formed AS (
+  SELECT
+    r.vehicle_id AS vehicle_id,
+    r.event_time AS event_time,
+    event_ts,
+    r.speed AS speed,
+    CAST(r.rpm AS INT) AS rpm,
+    CAST(r.gear AS INT) AS gear,
+    r.throttle AS throttle,
+    r.brakes AS brakes,
+    r.steering_angle AS steering_angle,
+    r.engine_temp AS engine_temp,
+    r.brake_temp_front_left AS brake_temp_front_left,
+    r.brake_temp_front_right AS brake_temp_front_right,
+    r.brake_temp_rear_left AS brake_temp_rear_left,
+    r.brake_temp_rear_right AS brake_temp_rear_right,
+    r.tire_temp_front_left AS tire_temp_front_left,
+    r.tire_temp_front_right AS tire_temp_front_right,
+    r.tire_temp_rear_left AS tire_temp_rear_left,
+    r.tire_temp_rear_right AS tire_temp_rear_right,
+    r.fuel_consumption AS fuel_consumption,
+    r.lap_time AS lap_time,
+    r.fuel_consumption * r.lap_time AS extra2,
+    payload
+  FROM telemetry_parsed
+  WHERE r.reason IS NULL)
+SELECT vehicle_id, event_time, rowtime AS event_ts, speed, rpm, gear, throttle, brakes, steering_angle, engine_temp,
+  brake_temp_front_left, brake_temp_front_right, brake_temp_rear_left, brake_temp_rear_right,
+  tire_temp_front_left, tire_temp_front_right, tire_temp_rear_left, tire_temp_rear_right,
+  fuel_consumption, lap_time, extra2, payload, copy_no
+FROM copy_numbers_of(input => TABLE well_formed PARTITION BY vehicle_id, on_time => DESCRIPTOR(event_ts));

@@ -71,7 +71,7 @@ def test_job_plans_with_every_numeric_key_at(case, tmp_path):
     assert f"size=[{window}]" in physical
     # Every channel's look-back and rise reach the one rate-of-change function (a rise of 0 leaves the
     # channel out at run time: tests/test_sql_views.py).
-    assert physical.count("ProcessTableFunction(") == 1
+    assert "invocation=[rate_baselines_of(" in physical
     look_back = {"min": 1, "default": 60, "max": 3600}[case.split(",")[0]]
     rise = config.placeholders()["rules.rate.engine.rise"]
     assert rise == {"min": "0.0E0", "default": "5.0E0"}.get(case, "1.7976931348623157E+308")

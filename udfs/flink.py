@@ -44,7 +44,8 @@ class _Parse(ScalarFunction):
 
 
 # Java functions from the project's helpers (connectors/src/main/java), on pipeline.jars: SQL name -> class.
-JAVA_FUNCTIONS = {"rate_baselines_of": "io.telemetry.flink.RateBaselines"}
+JAVA_FUNCTIONS = {"rate_baselines_of": "io.telemetry.flink.RateBaselines",
+                  "copy_numbers_of": "io.telemetry.flink.CopyNumbers"}
 
 
 def register(t_env: TableEnvironment) -> None:

@@ -1,0 +1,76 @@
+package io.telemetry.flink;
+
+import org.apache.flink.table.annotation.ArgumentHint;
+import org.apache.flink.table.annotation.ArgumentTrait;
+import org.apache.flink.table.annotation.DataTypeHint;
+import org.apache.flink.table.annotation.FunctionHint;
+import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.table.functions.ProcessTableFunction;
+import org.apache.flink.types.Row;
+
+/**
+ * Numbers the readings of a vehicle that carry the same event time, in arrival order (copy_no 1 =
+ * first seen, 2.. = duplicates), and passes each row on at once with all its columns.
+ *
+ * <p>Dedupe horizon: the watermark. An event time is remembered while it is ahead of the
+ * watermark; a copy arriving after the watermark passed it is late (staging dead-letters it before
+ * it gets here, and the PTF runtime drops a row at or behind the watermark before eval()). So the
+ * state of a vehicle is the event times it sent within the last out-of-orderness span (a few
+ * dozen at 10 Hz), pruned on each reading: it does not grow with the input, whatever
+ * table.exec.state.ttl says (the OVER form this replaces kept one entry per reading until that
+ * processing-time TTL expired it, and released each row only once the watermark passed it, which
+ * put the whole out-of-orderness span into every output's latency).
+ */
+@FunctionHint(output = @DataTypeHint("ROW<copy_no BIGINT>"))
+public class CopyNumbers extends ProcessTableFunction<Row> {
+
+    /** Event times ahead of the watermark, ascending, each with the copies seen so far. */
+    public static class Seen {
+        public long[] times;
+        public long[] counts;
+    }
+
+    public void eval(
+            Context ctx,
+            @StateHint(name = "seen", ttl = "0") Seen seen,
+            @ArgumentHint(
+                            name = "input",
+                            value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME,
+                                     ArgumentTrait.PASS_COLUMNS_THROUGH})
+                    Row input) {
+        TimeContext<Long> time = ctx.timeContext(Long.class);
+        long ts = time.time();
+        Long watermark = time.currentWatermark();  // null before the first one
+        long[] times = seen.times == null ? new long[0] : seen.times;
+        long[] counts = seen.counts == null ? new long[0] : seen.counts;
+        int keepFrom = 0;
+        while (keepFrom < times.length && watermark != null && times[keepFrom] <= watermark) {
+            keepFrom++;
+        }
+        int kept = times.length - keepFrom;
+        int at = java.util.Arrays.binarySearch(times, keepFrom, times.length, ts);
+        long copy;
+        if (at >= 0) {
+            copy = counts[at] + 1;
+            long[] newTimes = java.util.Arrays.copyOfRange(times, keepFrom, times.length);
+            long[] newCounts = java.util.Arrays.copyOfRange(counts, keepFrom, counts.length);
+            newCounts[at - keepFrom] = copy;
+            seen.times = newTimes;
+            seen.counts = newCounts;
+        } else {
+            copy = 1;
+            int insert = -at - 1 - keepFrom;
+            long[] newTimes = new long[kept + 1];
+            long[] newCounts = new long[kept + 1];
+            System.arraycopy(times, keepFrom, newTimes, 0, insert);
+            System.arraycopy(counts, keepFrom, newCounts, 0, insert);
+            newTimes[insert] = ts;
+            newCounts[insert] = 1;
+            System.arraycopy(times, keepFrom + insert, newTimes, insert + 1, kept - insert);
+            System.arraycopy(counts, keepFrom + insert, newCounts, insert + 1, kept - insert);
+            seen.times = newTimes;
+            seen.counts = newCounts;
+        }
+        collect(Row.of(copy));
+    }
+}
