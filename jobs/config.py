@@ -149,12 +149,12 @@ SCHEMA: tuple[Key, ...] = (
         "A shard quiet this long stops holding back windows and alerts; also how long a source subtask "
         "may wait for its first records before the others' watermark passes it.", default=30000),
     Key("job", "window.size.s", _int(1, 86400), "an integer 1..86400", "Tumbling window length.", default=60),
-    # Flink SQL has one TTL for all regular keyed state (table.exec.state.ttl); the windows and the
-    # OVER aggregates clean up by event time and are not affected.
+    # Flink SQL has one TTL for all regular keyed state (table.exec.state.ttl); the windows, the OVER
+    # aggregates and the job's process table functions (dedupe, rate baselines) clean up by event
+    # time and are not affected.
     Key("job", "state-ttl.s", _int(60, 7 * 86400), "an integer 60..604800",
-        "How long per-key state lives without updates, for every key of the job: a duplicate key (a copy "
-        "arriving later is judged by the watermark alone) and a vehicle's latest state (a vehicle silent "
-        "longer starts afresh; its DynamoDB item stays).", default=600),
+        "How long the latest-state output keeps a vehicle that sends nothing (processing time): one "
+        "silent longer starts afresh when it returns; its DynamoDB item stays.", default=600),
     Key("job", "parallelism", _int(1, 1024), "an integer 1..1024",
         "Operator parallelism for local runs; on MSF the application's parallelism applies."),
 
