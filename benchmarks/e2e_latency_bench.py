@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0, help="wall-clock seconds of sending")
     p.add_argument("--poll", type=float, default=0.25)
     p.add_argument("--parallelism", type=int, default=2)
+    p.add_argument("--speed-threshold", type=float, default=300.0,
+                   help="rules.threshold.speed for the run, low enough that a clean fleet raises alerts "
+                        "(each vehicle at most once per cooldown)")
     args = p.parse_args(argv)
     if not CONNECTOR_JAR.is_file():
         print(f"{CONNECTOR_JAR} is missing (`make jars`): this benchmark needs the real connectors", file=sys.stderr)
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         res = LocalResources()
         create_resources(moto, res)
         props = local_properties(moto, res, parallelism=args.parallelism)
+        props.append({"PropertyGroupId": "rules", "PropertyMap": {"threshold.speed": str(args.speed_threshold)}})
         config = parse(props)
         client = start_on_moto(config)
         try:
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
             seen_fast: dict[tuple[str, str], float] = {}
             seen_windows: dict[tuple[str, str], float] = {}
+            seen_alerts: dict[tuple[str, str], float] = {}
             got_kinesis: list[float] = []
             done = threading.Event()
 
@@ -93,6 +98,24 @@ def main(argv: list[str] | None = None) -> int:
                         errors.append(e)
                 return run
 
+            def stream_reader(arn: str):
+                """New records of every shard since the last call (one iterator per shard)."""
+                kinesis = moto.client("kinesis")
+                its = [kinesis.get_shard_iterator(StreamARN=arn, ShardId=sh["ShardId"],
+                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                       for sh in kinesis.list_shards(StreamARN=arn)["Shards"]]
+
+                def read():
+                    out = []
+                    for i, it in enumerate(its):
+                        resp = kinesis.get_records(ShardIterator=it, StreamARN=arn, Limit=1000)
+                        out.extend(r["Data"] for r in resp["Records"])
+                        its[i] = resp["NextShardIterator"]
+                    return out
+                return read
+
+            alert_reader = stream_reader(res.target_value(BY_VIEW["alerts"], moto.region))
+
             def poll_outputs():
                 while not done.is_set():
                     now = time.time()
@@ -101,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                         seen_fast.setdefault((f[0], f[1]), now)
                     for item in map(json.loads, read_output(moto, res, BY_VIEW["window_aggregates"])):
                         seen_windows.setdefault((item["vehicle_id"], item["window_end"]), now)
+                    for data in alert_reader():
+                        alert = json.loads(data)
+                        seen_alerts.setdefault((alert["vehicle_id"], alert["event_time"]), now)
                     time.sleep(args.poll)
 
             def poll_kinesis():
@@ -134,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             # advance it), so wait only until the outputs stop growing.
             last, quiet_since = -1, time.time()
             while time.time() - quiet_since < 15 and not errors:
-                n = len(seen_fast) + len(seen_windows)
+                n = len(seen_fast) + len(seen_windows) + len(seen_alerts)
                 if n != last:
                     last, quiet_since = n, time.time()
                 time.sleep(1)
@@ -147,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         raise errors[0]
     fast_lat = [seen_fast[k] - sent_at[k] for k in fast_keys if k in seen_fast]
+    alert_lat = [seen - sent_at[k] for k, seen in seen_alerts.items() if k in sent_at]
     window_lat = []
     for (_vehicle, end), seen in seen_windows.items():
         window_lat.append(seen - parse_event_time(end) / 1000)
@@ -156,11 +183,15 @@ def main(argv: list[str] | None = None) -> int:
           f"(target {rate:,.0f}), {args.vehicles} vehicles, 2 shards, parallelism {args.parallelism}")
     print(f"fast laps, put -> CSV line in S3:          {percentiles(fast_lat)}   "
           f"({len(fast_lat)}/{len(fast_keys)} arrived)")
+    if alert_lat:
+        print(f"alerts, put -> record on the alert stream: {percentiles(alert_lat)}   "
+              f"(speed > {args.speed_threshold:g}, one per vehicle per cooldown)")
     print(f"window aggregates, window end -> DynamoDB: {percentiles(window_lat)}   "
           f"({len(window_lat)} window items)")
     print(f"baseline, moto Kinesis put -> get:         {percentiles(got_kinesis)}")
     print(f"floors from the job's semantics: fast lap = flush timeout = {flush:.2f} s (+ the Kinesis "
-          f"baseline); window = out-of-orderness + flush timeout = {window_floor:.2f} s")
+          f"baseline); window and alert (storm suppression orders breaches by event time) = out-of-orderness "
+          f"+ flush timeout = {window_floor:.2f} s")
     if fast_lat and got_kinesis and window_lat:
         def pct(v, q):
             return sorted(v)[min(len(v) - 1, int(len(v) * q))]
@@ -168,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
               f"p99 {pct(fast_lat, .99) - flush - pct(got_kinesis, .99):.2f} s (floor + Kinesis at the same "
               f"percentile); window p50 {pct(window_lat, .5) - window_floor:.2f} s, "
               f"p99 {pct(window_lat, .99) - window_floor:.2f} s")
+        if alert_lat:
+            print(f"above the floor: alert p50 {pct(alert_lat, .5) - window_floor - pct(got_kinesis, .5):.2f} s, "
+                  f"p99 {pct(alert_lat, .99) - window_floor - pct(got_kinesis, .99):.2f} s")
     return 0
 
 
