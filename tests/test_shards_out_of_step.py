@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -32,34 +33,60 @@ def fleet():
     return list(sim), sim.manifest
 
 
-def _run(moto, fleet_records, parallelism: int) -> dict:
+def _run(moto, fleet_records, parallelism: int, savepoints: Path | None = None) -> dict:
+    """The backlog through the job. With `savepoints`: only the first half is in the stream when
+    the job starts; once it has read what it can of it, the job stops with a savepoint, the second
+    half arrives while it is stopped, and a new job resumes from the savepoint (an update on
+    Managed Flink)."""
     moto.reset()
     res = LocalResources(telemetry_shards=4)
     create_resources(moto, res)
     kinesis, arn = moto.client("kinesis"), stream_arn(moto.region, res.telemetry_stream)
     records = [*fleet_records, *end_markers(kinesis, arn, last_event_time(fleet_records), 60)]
-    sent = KinesisProducer(kinesis, stream_arn=arn).send(records)
-    assert sent.sent == len(records) and sent.failed == 0
+    cut = len(records) // 2 if savepoints else len(records)
+
+    def send(part: list) -> None:
+        sent = KinesisProducer(kinesis, stream_arn=arn).send(part)
+        assert sent.sent == len(part) and sent.failed == 0
+
+    def read(view: str) -> list[dict]:
+        return [json.loads(line) for line in read_output(moto, res, BY_VIEW[view])]
+
+    def valid(windows: list[dict]) -> int:
+        return sum(w["record_count"] for w in windows if w["vehicle_id"] != "__fleet__")
+
+    def accounted() -> int:
+        return valid(read("window_aggregates")) + len(read("dead_letters"))
+
+    send(records[:cut])
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
-    client = start_on_moto(parse(local_properties(moto, res, parallelism=parallelism, idle_ms=15000)))
+    config = parse(local_properties(moto, res, parallelism=parallelism, idle_ms=15000))
+    client = start_on_moto(config)
+    stopped_at = None
     try:
-        def read(view: str) -> list[dict]:
-            return [json.loads(line) for line in read_output(moto, res, BY_VIEW[view])]
-
-        def valid(windows: list[dict]) -> int:
-            return sum(w["record_count"] for w in windows if w["vehicle_id"] != "__fleet__")
-
+        if savepoints:
+            last, steady = -1, 0
+            while steady < 3:       # the first half read as far as the watermark lets it
+                now = accounted()
+                steady, last = (steady + 1 if now == last and now > 0 else 0), now
+                time.sleep(1)
+            stopped_at = last
+            path = client.stop_with_savepoint(savepoints)
+            client = None
+            send(records[cut:])
+            client = start_on_moto(config, restore_from=path)
         deadline = time.monotonic() + 240
-        while valid(read("window_aggregates")) + len(read("dead_letters")) < len(records) \
-                and time.monotonic() < deadline:
+        while accounted() < len(records) and time.monotonic() < deadline:
             time.sleep(2)
         time.sleep(3)           # anything still in flight would show up now
         windows, letters, alerts = read("window_aggregates"), read("dead_letters"), read("alerts")
     finally:
-        client.cancel().result()
+        if client is not None:
+            client.cancel().result()
     return {
         "read": len(records),
+        "stopped_at": stopped_at,
         "valid": valid(windows),
         "windows": {(w["vehicle_id"], w["window_start"]): w for w in windows},
         "reasons": Counter(d["reason"] for d in letters),
@@ -96,3 +123,19 @@ def test_fewer_subtasks_than_shards_give_the_same_outputs(runs, parallelism):
         assert fewer["windows"][key] == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
                                          for k, v in window.items()}, key
     assert fewer["alert_ids"] == full["alert_ids"] and full["alert_ids"]
+
+
+def test_stop_with_savepoint_mid_backlog_and_resume_gives_the_same_outputs(moto_server, fleet, runs, tmp_path):
+    """What an update on Managed Flink does: snapshot, stop, new job from the snapshot, with
+    records arriving in between. Compared with the uninterrupted run at the same parallelism."""
+    records, manifest = fleet
+    resumed, full = _run(moto_server, records, 2, savepoints=tmp_path), runs[2]
+    assert 0 < resumed["stopped_at"] < resumed["read"] / 2 + 1, resumed["stopped_at"]   # mid-stream
+    assert resumed["valid"] + sum(resumed["reasons"].values()) == resumed["read"]
+    assert resumed["reasons"] == full["reasons"]
+    assert resumed["reasons"]["late"] == sum(e["expected"] == "dead_letter:late" for e in manifest)
+    assert resumed["windows"].keys() == full["windows"].keys()
+    for key, window in full["windows"].items():
+        assert resumed["windows"][key] == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
+                                           for k, v in window.items()}, key
+    assert resumed["alert_ids"] == full["alert_ids"] and full["alert_ids"]   # none lost, none re-keyed
