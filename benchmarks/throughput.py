@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.replay_bench import python_loop
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -114,21 +116,6 @@ def measure(path: Path, backend: str, parallelism: int, sets: list[str]) -> dict
         raise SystemExit(f"run failed ({backend}, {path.name}):\n{err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     return {**result, "process_seconds": time.perf_counter() - started, "cpu": cpu.by_kind()}
-
-
-def python_loop(path: Path) -> float:
-    from udfs.telemetry import FIELDS, parse_record
-
-    speed = FIELDS.index("speed")
-    started = time.perf_counter()
-    kept = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            r = parse_record(line.rstrip("\n"))
-            if r[0] is None:
-                _extra2 = r[-2] * r[-1]
-                kept += r[speed] >= 200
-    return time.perf_counter() - started
 
 
 def main() -> None:

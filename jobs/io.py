@@ -1,4 +1,4 @@
-"""Where the job reads and writes: declared once here, options filled from config.
+"""Where the job reads and writes: the source and the sink tables, options filled from config.
 
 The business SQL in sql/ only knows the table `telemetry_raw` and the views it defines; the
 outputs (jobs/outputs.py) map those views to sink tables, declared here from their contracts.

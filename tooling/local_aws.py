@@ -8,6 +8,7 @@ the same names, so the local run, the tests and the job cannot drift from each o
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -181,8 +182,6 @@ def read_stream(client, arn: str) -> list[bytes]:
 def read_output(moto: MotoServer, res: LocalResources, output: Output) -> list[str]:
     """What an output holds, one text line per record: the lines Firehose delivered, the Kinesis
     records, or each DynamoDB item as JSON (plain values, sorted keys) - the replay's file shape."""
-    import json
-
     if output.connector == "firehose":
         return read_bucket_lines(moto, *res.s3_location(output))[1]
     if output.connector == "kinesis":

@@ -68,6 +68,8 @@ public class RateBaselines extends ProcessTableFunction<Row> {
     /** Per vehicle, read on every call (so kept small): what the state is laid out for, and times. */
     public static class Meta {
         public String layout;
+        /** Hash of the channels argument last stored in "spec". */
+        public int specHash;
         public long newest;
         public long longestLookBackMs;
         public boolean cleanupPending;
@@ -111,8 +113,11 @@ public class RateBaselines extends ProcessTableFunction<Row> {
             deques.clear();
             meta.layout = layout;
         }
-        if (meta.longestLookBackMs != longestLookBackMs) {
-            spec.put(0, channels);  // for timers that fire after a restore, before any eval()
+        if (meta.specHash != channels.hashCode()) {
+            // For timers that fire after a restore, before any eval(): any change of a look-back or
+            // rise is stored, not only of the longest look-back.
+            spec.put(0, channels);
+            meta.specHash = channels.hashCode();
             meta.longestLookBackMs = longestLookBackMs;
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
