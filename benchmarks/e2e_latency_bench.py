@@ -20,12 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from jobs.config import parse
 from jobs.outputs import BY_VIEW
+from jobs.telemetry_job import Checkpoints
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
 from tooling.local_aws import LocalResources, MotoServer, create_resources, read_output, stream_arn
 from tooling.local_run import local_properties, start_on_moto
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         props = local_properties(moto, res, parallelism=args.parallelism)
         props.append({"PropertyGroupId": "rules", "PropertyMap": {"threshold.speed": str(args.speed_threshold)}})
         config = parse(props)
-        client = start_on_moto(config)
+        # Managed Flink's default: a checkpoint every 60 s, RocksDB state.
+        client = start_on_moto(config, Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=60_000))
         try:
             time.sleep(8)       # job running and shards assigned before the clock starts
             start = datetime.now(timezone.utc) + timedelta(seconds=1)

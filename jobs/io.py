@@ -62,7 +62,9 @@ def register_source(t_env, config: Config, io) -> None:
         job["watermark.out-of-orderness.ms"]))
     strategy = strategy.with_idleness(Duration.of_millis(job["source.idle-timeout.ms"]))
     env = StreamExecutionEnvironment(t_env._j_tenv.execEnv())
-    stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING())
+    # Stable ids: a savepoint's source positions and per-shard verdicts are found again by them.
+    stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING()).uid("telemetry-source")
+    stream = io.per_split(stream, config)
     table = t_env.from_data_stream(stream, Schema.new_builder()
                                    .column("f0", DataTypes.STRING())
                                    .column_by_metadata("event_ts", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
@@ -169,15 +171,24 @@ class AwsIO:
         conf = jvm.org.apache.flink.configuration.Configuration()
         for key, value in self.source_options().items():
             conf.setString(key, value)
-        # Per shard: the verdicts and the stream's clock (each record's Kinesis arrival time).
+        # Per record: the event time, and F against the stream's clock (its Kinesis arrival time).
         schema = jvm.io.telemetry.flink.TelemetryKinesisDeserializer(
-            config.get("job", "watermark.out-of-orderness.ms"), config.get("job", "max-future-skew.s") * 1000,
-            contract_json())
+            config.get("job", "max-future-skew.s") * 1000, contract_json())
         return Source(jvm.org.apache.flink.connector.kinesis.source.KinesisStreamsSource.builder()
                       .setStreamArn(self.config.get("source.telemetry", "stream.arn"))
                       .setSourceConfig(conf)
                       .setDeserializationSchema(schema)
                       .build())
+
+    def per_split(self, stream, config: Config):
+        """The late verdicts, per shard, in checkpointed state (ShardVerdicts, chained to the
+        source): records read again after a restart get the verdicts they had the first time."""
+        from pyflink.datastream import DataStream
+        from pyflink.java_gateway import get_gateway
+
+        ooo_ms = config.get("job", "watermark.out-of-orderness.ms")
+        verdicts = get_gateway().jvm.io.telemetry.flink.ShardVerdicts(ooo_ms)
+        return DataStream(stream._j_data_stream.map(verdicts).uid("shard-verdicts").name("shard verdicts"))
 
     def sink_options(self, output: Output) -> dict[str, str]:
         opts = {"connector": output.connector,

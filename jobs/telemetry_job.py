@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobs import sql_files
@@ -25,12 +26,44 @@ class JobBuildError(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Checkpoints:
+    """Fault tolerance for local runs, shaped like Managed Flink's: RocksDB state, periodic
+    checkpoints, a restart strategy. MSF sets all of it itself (Terraform's checkpoint block) and
+    rejects these keys from code, so they are set only here, locally.
+
+    Every restart of this job is global (the Kinesis source's split enumerator cannot take splits
+    back from one failed task), and a global restart after a task failure counts as a second
+    failure: `restart_attempts` is twice the failures to survive."""
+    directory: Path
+    interval_ms: int = 10_000
+    state_backend: str = "rocksdb"
+    restart_attempts: int = 10
+    restart_delay_ms: int = 1_000
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "execution.checkpointing.interval": f"{self.interval_ms} ms",
+            "execution.checkpointing.dir": self.directory.resolve().as_uri(),
+            "execution.checkpointing.mode": "EXACTLY_ONCE",
+            "state.backend.type": self.state_backend,
+            "restart-strategy.type": "fixed-delay",
+            "restart-strategy.fixed-delay.attempts": str(self.restart_attempts),
+            "restart-strategy.fixed-delay.delay": f"{self.restart_delay_ms} ms",
+            # A region failover asks the enumerator to take splits back, which it cannot.
+            "jobmanager.execution.failover-strategy": "full",
+        }
+
+
 def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = (), local: bool = True,
-                     state_backend: str | None = None):
+                     state_backend: str | None = None, checkpoints: Checkpoints | None = None):
     """A streaming TableEnvironment; local ones run on the MiniCluster in the gateway JVM.
 
     state_backend ('hashmap' or 'rocksdb', local only: MSF sets its own, RocksDB, and rejects the
-    key) chooses where keyed state lives; Flink's default is the heap ('hashmap')."""
+    key) chooses where keyed state lives; Flink's default is the heap ('hashmap'). checkpoints
+    (local only) turns on checkpoints and restarts; its state backend yields to state_backend."""
+    if not local and (state_backend or checkpoints):
+        raise ValueError("state backend and checkpoints are for local runs: Managed Flink sets its own")
     if local:
         # The AWS SDK's CBOR encoding breaks moto; the gateway JVM reads JVM_ARGS at launch.
         flags = os.environ.get("JVM_ARGS", "")
@@ -63,9 +96,9 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         conf.set("metrics.fetcher.update-interval", "1000")
     if parallelism:
         conf.set("parallelism.default", str(parallelism))
+    for key, value in (checkpoints.settings() if checkpoints else {}).items():
+        conf.set(key, value)
     if state_backend:
-        if not local:
-            raise ValueError("state_backend is for local runs: Managed Flink sets its own (RocksDB)")
         conf.set("state.backend.type", state_backend)
     return t_env
 
@@ -162,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         if not args.jar.is_file():
             sys.exit(f"connector jar {args.jar} is missing: run `make jars` (Maven) first")
     t_env = create_table_env(parallelism=config.get("job", "parallelism") if local else None,
-                             jars=(args.jar,) if local else (), local=local)
+                             jars=(args.jar,) if local else (), local=local,
+                             checkpoints=Checkpoints(root / "out" / "checkpoints") if local else None)
     configure(t_env, config)
     result = build(t_env, config, AwsIO(config)).execute()
     if local:

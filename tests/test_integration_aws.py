@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from jobs.config import parse
 from jobs.outputs import BY_VIEW
+from jobs.telemetry_job import Checkpoints
 from simulator import KinesisProducer, clean_records
 from tests.fixtures import record
 from tests.scenario import (
@@ -57,7 +60,8 @@ def _send_with_end_marker(moto, res, records: list) -> list:
 
 
 def _start_job(moto, res, parallelism):
-    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism)))
+    checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
+    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism)), checkpoints)
 
 
 @pytest.fixture(scope="module")

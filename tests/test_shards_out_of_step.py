@@ -10,6 +10,7 @@ only a throughput choice. Real connectors on moto.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from jobs.config import parse
 from jobs.outputs import BY_VIEW
+from jobs.telemetry_job import Checkpoints
 from simulator import FleetConfig, KinesisProducer, generate
 from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
 from tooling.local_run import end_markers, last_event_time, local_properties, start_on_moto
@@ -62,7 +64,8 @@ def _run(moto, fleet_records, parallelism: int, savepoints: Path | None = None) 
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
     config = parse(local_properties(moto, res, parallelism=parallelism, idle_ms=15000))
-    client = start_on_moto(config)
+    checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
+    client = start_on_moto(config, checkpoints)
     stopped_at = None
     try:
         if savepoints:
@@ -75,7 +78,7 @@ def _run(moto, fleet_records, parallelism: int, savepoints: Path | None = None) 
             path = client.stop_with_savepoint(savepoints)
             client = None
             send(records[cut:])
-            client = start_on_moto(config, restore_from=path)
+            client = start_on_moto(config, checkpoints, restore_from=path)
         deadline = time.monotonic() + 240
         while accounted() < len(records) and time.monotonic() < deadline:
             time.sleep(2)

@@ -28,10 +28,10 @@ def _source_line(payload: bytes, t: int | None, clock: int, newest: list[int], o
             verdict = b"F"
         else:
             ms = t if t != 0 else 1
-            if newest[0] is not None and t <= newest[0] - out_of_orderness_ms:
+            if newest[0] is not None and ms <= newest[0] - out_of_orderness_ms:
                 verdict = b"L"
-            elif newest[0] is None or t > newest[0]:
-                newest[0] = t
+            elif newest[0] is None or ms > newest[0]:
+                newest[0] = ms
     return b"%d\t%s\t%s" % (ms, verdict, payload)
 
 
@@ -85,6 +85,10 @@ class FileIO:
         if self.prepared_path is None:
             self.prepare(config, self.output_dir)
         return FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path)).build()
+
+    def per_split(self, stream, config: Config):
+        """Nothing to add: prepare() wrote the verdicts (the file is read once, never restored)."""
+        return stream
 
     def sink_options(self, output: Output) -> dict[str, str]:
         # The latest state is an upsert stream; a changelog format keeps every change so the

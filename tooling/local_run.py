@@ -25,6 +25,7 @@ from pathlib import Path
 from jobs.cli import Parser
 from jobs.config import document, load
 from jobs.outputs import BY_VIEW, OUTPUTS
+from jobs.telemetry_job import Checkpoints
 from tooling.local_aws import (
     ACCESS_KEY,
     SECRET_KEY,
@@ -155,13 +156,15 @@ def _quiet_cancelled_python_worker() -> None:
     threading.excepthook = hook
 
 
-def start_on_moto(config, restore_from: str | None = None) -> LocalJob:
+def start_on_moto(config, checkpoints: Checkpoints, restore_from: str | None = None) -> LocalJob:
     """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster,
-    from a savepoint if given (every operator's state must be taken over). The caller cancels it."""
+    with checkpoints and restarts like Managed Flink's, from a savepoint or retained checkpoint if
+    given (every operator's state must be taken over). The caller cancels it."""
     from jobs.io import AwsIO
     from jobs.telemetry_job import build, configure, create_table_env, rest_url
 
-    t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,))
+    t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,),
+                             checkpoints=checkpoints)
     configure(t_env, config)
     if restore_from:
         # Local only: Managed Flink restores from its own snapshots and rejects these keys in code.
@@ -170,12 +173,13 @@ def start_on_moto(config, restore_from: str | None = None) -> LocalJob:
     return LocalJob(build(t_env, config, AwsIO(config)).execute().get_job_client(), rest_url(t_env))
 
 
-def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest) -> int:
+def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest, checkpoints: Checkpoints) -> int:
     """The real job against moto; returns the exit status."""
     from simulator import KinesisProducer
 
-    say("submitting the job to the local MiniCluster")
-    client = start_on_moto(config)
+    say(f"submitting the job to the local MiniCluster ({checkpoints.state_backend} state, a checkpoint every "
+        f"{checkpoints.interval_ms / 1000:g} s)")
+    client = start_on_moto(config, checkpoints)
     try:
         kinesis = moto.client("kinesis")
         arn = stream_arn(moto.region, res.telemetry_stream)
@@ -281,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parallelism", type=int, default=2,
                    help="job parallelism (the telemetry stream has 2 shards; any value gives the same results)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the job's outputs")
+    p.add_argument("--checkpoint-interval", type=float, default=10.0,
+                   help="seconds between checkpoints (RocksDB state, like Managed Flink; default 10)")
     args = p.parse_args(argv)
     if args.vehicles < 1:
         p.error(f"--vehicles must be at least 1, got {args.vehicles}")
@@ -294,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--parallelism must be 1..1024, got {args.parallelism}")
     if args.timeout <= 0:
         p.error(f"--timeout must be more than 0 seconds, got {args.timeout}")
+    if not 0.01 <= args.checkpoint_interval <= 3600:
+        p.error(f"--checkpoint-interval must be 0.01..3600 seconds, got {args.checkpoint_interval}")
 
     from simulator import FleetConfig, KinesisProducer, generate, write_jsonl, write_manifest
 
@@ -326,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"sent to Kinesis: {sent}")
 
             if CONNECTOR_JAR.is_file():
-                return run_on_moto(moto, res, config, records, sent.sent, args.timeout, sim.manifest)
+                checkpoints = Checkpoints(OUT_DIR / "checkpoints", interval_ms=round(args.checkpoint_interval * 1000))
+                return run_on_moto(moto, res, config, records, sent.sent, args.timeout, sim.manifest, checkpoints)
             say(f"the connector jar {CONNECTOR_JAR.relative_to(PROJECT_DIR)} is missing: `make jars` could not "
                 f"fetch the AWS connectors from Maven Central (see build-jars.log and README 'Connector jars'; "
                 f"`make jars CONNECTOR_REPO=<folder or URL>` adds a repository). "

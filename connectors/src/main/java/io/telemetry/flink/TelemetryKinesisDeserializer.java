@@ -1,8 +1,6 @@
 package io.telemetry.flink;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -12,42 +10,36 @@ import org.apache.flink.util.Collector;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
- * Kinesis record -> the source line of {@link TelemetryWatermarks}: {@code <event ms>TAB<verdict>TAB<payload>}.
+ * Kinesis record -> {@code <event ms>TAB<F or ->TAB<shard id>TAB<payload>} ({@link TelemetryWatermarks#stamp}
+ * with the shard's id), for the source's per-shard watermarks and then {@link ShardVerdicts}, which
+ * adds the late verdict per shard.
  *
- * <p>The verdict is decided per shard, in shard order, so it does not depend on how many subtasks
- * read the shards or how far apart they are: {@code F} when the event time is more than the
- * allowed skew ahead of the record's Kinesis arrival time, {@code L} when it is at or behind its
- * shard's watermark (the newest event time accepted from that shard minus the out-of-orderness),
- * else {@code -}. The event ms is 0 when there is no usable event time (the record breaks the
- * contract, or F): such a record never moves a watermark.
- * Per-shard positions are not checkpointed: after a restart each shard starts afresh.
+ * <p>{@code F} when the event time is more than the allowed skew ahead of the record's Kinesis
+ * arrival time. The event ms is 0 when there is no usable event time (the record breaks the
+ * contract, or F): such a record never moves a watermark. Stateless: what a shard has seen so far
+ * is {@link ShardVerdicts}' checkpointed state, which a deserializer cannot have.
  */
 public final class TelemetryKinesisDeserializer implements KinesisDeserializationSchema<String> {
     private static final long serialVersionUID = 1L;
 
-    private final long outOfOrdernessMs;
     private final long maxFutureSkewMs;
     private final TelemetryContract contract;
-    private transient Map<String, long[]> newestPerShard;
 
     /** {@code contract}: the record contract's checks as JSON, see {@link TelemetryContract}. */
-    public TelemetryKinesisDeserializer(long outOfOrdernessMs, long maxFutureSkewMs, String contract) {
-        this.outOfOrdernessMs = outOfOrdernessMs;
+    public TelemetryKinesisDeserializer(long maxFutureSkewMs, String contract) {
         this.maxFutureSkewMs = maxFutureSkewMs;
         this.contract = new TelemetryContract(contract);
     }
 
     @Override
     public void deserialize(Record record, String stream, String shardId, Collector<String> output) {
-        if (newestPerShard == null) {
-            newestPerShard = new HashMap<>();
-        }
         // Invalid UTF-8 becomes U+FFFD: binary garbage reaches the parser and the dead letters as text.
         String payload = new String(record.data().asByteArrayUnsafe(), StandardCharsets.UTF_8);
-        long[] newest = newestPerShard.computeIfAbsent(shardId, k -> new long[] {Long.MIN_VALUE});
         long arrival = record.approximateArrivalTimestamp() == null
                 ? 0 : record.approximateArrivalTimestamp().toEpochMilli();
-        output.collect(TelemetryWatermarks.line(contract, payload, arrival, newest, outOfOrdernessMs, maxFutureSkewMs));
+        String stamped = TelemetryWatermarks.stamp(contract, payload, arrival, maxFutureSkewMs);
+        int verdictEnd = stamped.indexOf('\t') + 2;
+        output.collect(stamped.substring(0, verdictEnd) + '\t' + shardId + stamped.substring(verdictEnd));
     }
 
     @Override

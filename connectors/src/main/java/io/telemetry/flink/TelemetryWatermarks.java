@@ -18,8 +18,8 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
  * of step holds back to the slowest instead of declaring its records late.
  *
  * <p>The source emits lines {@code <event ms>TAB<verdict>TAB<payload>} (see {@link #line}: the
- * Kinesis deserializer writes them per shard, the replay per file). A record's timestamp is its
- * event ms; 0 ({@link #REJECTED}) means no usable event time (the record breaks the contract, or
+ * Kinesis deserializer and {@link ShardVerdicts} write them per shard, the replay per file). A
+ * record's timestamp is its event ms; 0 ({@link #REJECTED}) means no usable event time (the record breaks the contract, or
  * is too far ahead), and such a record never moves a watermark. The watermark is the newest event time minus {@code outOfOrdernessMs}, like the SQL
  * {@code WATERMARK FOR t AS t - INTERVAL ...} it replaces, emitted periodically.
  */
@@ -55,26 +55,51 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
      * The source line for one payload of a split. A record the contract rejects gets no event time
      * (its reason is the parser's to give). {@code newest} holds the split's newest accepted
      * event time and is updated; {@code clock} is the stream's clock for the payload (its Kinesis
-     * arrival time), 0 for none. The replay writes the same lines in Python (tooling/file_io.py).
+     * arrival time), 0 for none. The replay writes the same lines in Python (tooling/file_io.py);
+     * the Kinesis source writes {@link #stamp} in the deserializer and {@link ShardVerdicts} adds
+     * the late verdict, with {@code newest} in checkpointed state.
      */
     public static String line(TelemetryContract contract, String payload, long clock, long[] newest,
                               long outOfOrdernessMs, long maxFutureSkewMs) {
+        String stamped = stamp(contract, payload, clock, maxFutureSkewMs);
+        int tab = stamped.indexOf('\t');
+        long ms = Long.parseLong(stamped.substring(0, tab));
+        return late(ms, stamped.charAt(tab + 1), newest, outOfOrdernessMs)
+                ? stamped.substring(0, tab + 1) + 'L' + stamped.substring(tab + 2) : stamped;
+    }
+
+    /**
+     * {@code <event ms>TAB<F or ->TAB<payload>}: the event time (0 when the contract rejects the
+     * record or it is more than {@code maxFutureSkewMs} ahead of {@code clock}, verdict F), before
+     * its split's late verdict.
+     */
+    public static String stamp(TelemetryContract contract, String payload, long clock, long maxFutureSkewMs) {
         Long t = contract.validEventTime(payload);
-        char verdict = '-';
-        long ms = REJECTED;
-        if (t != null) {
-            if (clock > 0 && t - clock > maxFutureSkewMs) {
-                verdict = 'F';
-            } else {
-                ms = t == REJECTED ? REJECTED + 1 : t;   // a real reading at the epoch is not "rejected"
-                if (newest[0] != Long.MIN_VALUE && t <= newest[0] - outOfOrdernessMs) {
-                    verdict = 'L';
-                } else if (t > newest[0]) {
-                    newest[0] = t;
-                }
-            }
+        if (t == null) {
+            return REJECTED + "\t-\t" + payload;
         }
-        return ms + "\t" + verdict + "\t" + payload;
+        if (clock > 0 && t - clock > maxFutureSkewMs) {
+            return REJECTED + "\tF\t" + payload;
+        }
+        long ms = t == REJECTED ? REJECTED + 1 : t;   // a real reading at the epoch is not "rejected"
+        return ms + "\t-\t" + payload;
+    }
+
+    /**
+     * Whether a record stamped {@code ms}, {@code verdict} is late in its split: at or behind the
+     * split's newest accepted event time minus the out-of-orderness. Updates {@code newest}.
+     */
+    public static boolean late(long ms, char verdict, long[] newest, long outOfOrdernessMs) {
+        if (ms == REJECTED || verdict != '-') {
+            return false;
+        }
+        if (newest[0] != Long.MIN_VALUE && ms <= newest[0] - outOfOrdernessMs) {
+            return true;
+        }
+        if (ms > newest[0]) {
+            newest[0] = ms;
+        }
+        return false;
     }
 
     /** Epoch milliseconds of an event_time in the record contract's format, or null. */
