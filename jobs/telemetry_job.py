@@ -56,12 +56,17 @@ class Checkpoints:
 
 
 def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = (), local: bool = True,
-                     state_backend: str | None = None, checkpoints: Checkpoints | None = None):
+                     state_backend: str | None = None, checkpoints: Checkpoints | None = None,
+                     python_workers: str = "loopback"):
     """A streaming TableEnvironment; local ones run on the MiniCluster in the gateway JVM.
 
     state_backend ('hashmap' or 'rocksdb', local only: MSF sets its own, RocksDB, and rejects the
     key) chooses where keyed state lives; Flink's default is the heap ('hashmap'). checkpoints
-    (local only) turns on checkpoints and restarts; its state backend yields to state_backend."""
+    (local only) turns on checkpoints and restarts; its state backend yields to state_backend.
+    python_workers (local only): 'loopback' runs the Python UDFs inside this process, 'process'
+    in worker processes the JVM starts, as on a cluster (a fault test kills one)."""
+    if python_workers not in ("loopback", "process"):
+        raise ValueError(f"python_workers must be 'loopback' or 'process', got {python_workers!r}")
     if not local and (state_backend or checkpoints):
         raise ValueError("state backend and checkpoints are for local runs: Managed Flink sets its own")
     if local:
@@ -70,6 +75,9 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         if "aws.cborEnabled" not in flags:
             os.environ["JVM_ARGS"] = (flags + " -Daws.cborEnabled=false").strip()
         os.environ.setdefault("AWS_CBOR_DISABLE", "true")
+        # PyFlink reads this whenever it wraps an execution environment (here, and again when
+        # build() declares the source): it holds until the next local environment is created.
+        os.environ["_python_worker_execution_mode"] = python_workers
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.table import StreamTableEnvironment
 

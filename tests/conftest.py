@@ -41,3 +41,23 @@ def connector_jar():
             pytest.fail(msg)
         pytest.skip(msg)
     return CONNECTOR_JAR
+
+
+@pytest.fixture(scope="session")
+def backlog_fleet():
+    """tests/backlog.py's fleet: (records, manifest)."""
+    from simulator import generate
+    from tests.backlog import FLEET
+
+    sim = generate(FLEET)
+    return list(sim), sim.manifest
+
+
+@pytest.fixture(scope="session")
+def backlog_runs(moto_server, connector_jar, backlog_fleet):
+    """The backlog through the job without a fault, read by 4, 2 and 1 subtasks: what the shard
+    tests compare with each other and the fault tests compare with."""
+    from tests.backlog import run_backlog
+
+    records, _ = backlog_fleet
+    return {p: run_backlog(moto_server, records, p) for p in (4, 2, 1)}

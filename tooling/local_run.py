@@ -128,11 +128,29 @@ class LocalJob:
         fmt = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
         return self.client._j_job_client.stopWithSavepoint(False, directory.resolve().as_uri(), fmt).get()
 
+    def checkpoints(self) -> dict:
+        """The REST API's checkpoint statistics: counts (completed, restored, ...) and the latest
+        completed and restored checkpoints."""
+        return _rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}/checkpoints")
+
+    def failures(self) -> list[str]:
+        """The job's failures so far, oldest first (first line of each root exception)."""
+        got = _rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}/exceptions")
+        entries = got.get("exceptionHistory", {}).get("entries", [])
+        return [(e.get("exceptionName") or e.get("stacktrace", "")).splitlines()[0] for e in reversed(entries)]
+
     def counters(self, read: int, rejected: int):
         """The job's counters (tooling/job_metrics.py) once they count that many records."""
         from tooling.job_metrics import wait_for_counters
 
         return wait_for_counters(self.rest, str(self.client.get_job_id()), read, rejected)
+
+
+def _rest_get(url: str):
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
 
 
 def _quiet_cancelled_python_worker() -> None:
@@ -156,15 +174,17 @@ def _quiet_cancelled_python_worker() -> None:
     threading.excepthook = hook
 
 
-def start_on_moto(config, checkpoints: Checkpoints, restore_from: str | None = None) -> LocalJob:
+def start_on_moto(config, checkpoints: Checkpoints, restore_from: str | None = None,
+                  python_workers: str = "loopback") -> LocalJob:
     """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster,
     with checkpoints and restarts like Managed Flink's, from a savepoint or retained checkpoint if
-    given (every operator's state must be taken over). The caller cancels it."""
+    given (every operator's state must be taken over). The caller cancels it. python_workers:
+    see create_table_env."""
     from jobs.io import AwsIO
     from jobs.telemetry_job import build, configure, create_table_env, rest_url
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,),
-                             checkpoints=checkpoints)
+                             checkpoints=checkpoints, python_workers=python_workers)
     configure(t_env, config)
     if restore_from:
         # Local only: Managed Flink restores from its own snapshots and rejects these keys in code.

@@ -1,0 +1,111 @@
+"""Nothing lost under faults: the backlog of tests/backlog.py with a fault halfway, compared with
+the same input run without one (conftest.py's `backlog_runs`, 2 subtasks on 4 shards).
+
+Checkpoints every second on RocksDB (jobs.telemetry_job.Checkpoints, what every local run has).
+Each comparison: every window item identical, the same alert_ids, every fast-lap line and dead
+letter present; duplicates are allowed (the sinks are at-least-once) and reported in
+`run["duplicates"]`, recovery times in `run["notes"]`.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.backlog import Backlog, compare, run_backlog
+from tooling.local_run import LocalJob, start_on_moto
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
+
+PARALLELISM = 2
+
+
+def _python_workers() -> list[int]:
+    """The Python UDF worker processes the gateway JVM (a child of this process) started."""
+    def parent(pid: int) -> int:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"pyflink.fn_execution.beam.beam_boot" not in f.read():
+                    continue
+            pid = int(entry)
+            while pid > 1 and pid != me:
+                pid = parent(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid == me:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def _completed_checkpoints(job: LocalJob) -> int:
+    return job.checkpoints()["counts"]["completed"]
+
+
+def _wait(what: str, condition, timeout_s: float = 120):
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+    return value
+
+
+def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, backlog_fleet, backlog_runs):
+    """SIGKILL of a Python UDF worker while the second half of the backlog arrives: the task fails,
+    the whole job restarts (the Kinesis source's enumerator cannot take back one task's splits)
+    from the last checkpoint, and reads again what came after it."""
+    records, _ = backlog_fleet
+
+    def start_with_worker_processes(config, checkpoints):
+        return start_on_moto(config, checkpoints, python_workers="process")
+
+    def kill(job: LocalJob, backlog: Backlog) -> LocalJob:
+        backlog.notes["stopped at"] = backlog.wait_until_steady()
+        before = _completed_checkpoints(job)
+        _wait("a checkpoint of the first half", lambda: _completed_checkpoints(job) > before)
+        workers = _wait("the Python workers", _python_workers)
+        backlog.send(backlog.rest_of_records)
+        # Mid-stream: once the second half has begun to reach the outputs.
+        _wait("the second half in the outputs", lambda: backlog.accounted() > backlog.notes["stopped at"])
+        os.kill(workers[0], signal.SIGKILL)
+        killed = time.monotonic()
+        restored = _wait("the restore from the checkpoint", lambda: job.checkpoints()["latest"]["restored"])
+        backlog.notes["restored checkpoint"] = restored["id"]
+        backlog.notes["restored after s"] = time.monotonic() - killed
+        backlog.notes["failures"] = job.failures()
+        backlog.notes["workers killed"] = 1
+        return job
+
+    run = run_backlog(moto_server, records, PARALLELISM, interrupt=kill, start=start_with_worker_processes)
+    assert run["notes"]["restored checkpoint"] >= 1
+    assert run["notes"]["failures"], run["notes"]
+    run["duplicates"] = compare(backlog_runs[PARALLELISM], run)
+    print(f"killed Python worker: {run['notes']}, duplicates {run['duplicates']}")
+
+
+def test_stop_with_savepoint_mid_backlog_and_resume_gives_the_same_outputs(moto_server, backlog_fleet, backlog_runs,
+                                                                          tmp_path):
+    """What an update on Managed Flink does: snapshot, stop, new job from the snapshot, with
+    records arriving in between."""
+    records, manifest = backlog_fleet
+
+    def stop_and_resume(job: LocalJob, backlog: Backlog) -> LocalJob:
+        backlog.notes["stopped at"] = backlog.wait_until_steady()
+        path = job.stop_with_savepoint(tmp_path)
+        backlog.send(backlog.rest_of_records)
+        return start_on_moto(backlog.config, backlog.checkpoints, restore_from=path)
+
+    run = run_backlog(moto_server, records, PARALLELISM, interrupt=stop_and_resume)
+    assert 0 < run["notes"]["stopped at"] < run["read"] / 2 + 1, run["notes"]      # mid-stream
+    assert run["reasons"]["late"] == sum(e["expected"] == "dead_letter:late" for e in manifest)
+    run["duplicates"] = compare(backlog_runs[PARALLELISM], run)
+    # A savepoint stop flushes the sinks first: nothing is sent twice.
+    assert run["duplicates"] == {"alerts": 0, "fast_laps": 0, "dead_letters": 0}
