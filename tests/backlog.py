@@ -91,6 +91,8 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
         backlog.notes["all accounted after s"] = time.monotonic() - deadline + timeout_s
         time.sleep(3)           # anything still in flight would show up now
         outputs = {view: lines(view) for view in ("window_aggregates", "dead_letters", "alerts", "fast_laps")}
+        backlog.notes["accounted"] = f"{accounted()}/{len(records)}"
+        backlog.notes["job failures"] = job.failures()
     finally:
         if job is not None:
             job.cancel().result()
@@ -113,7 +115,9 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
 def compare(clean: dict, other: dict) -> dict[str, int]:
     """`other` holds everything `clean` does; returns the duplicates per output (at-least-once
     sinks re-send what was in flight at a failure)."""
-    assert other["windows"].keys() == clean["windows"].keys()
+    assert other["windows"].keys() == clean["windows"].keys(), (
+        sorted(other["windows"].keys() - clean["windows"].keys())[:5],
+        sorted(clean["windows"].keys() - other["windows"].keys())[:5], other["reasons"], clean["reasons"])
     for key, window in clean["windows"].items():
         # Averages may differ in the last bits: the records of a window may arrive in another order.
         assert other["windows"][key] == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v

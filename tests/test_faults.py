@@ -109,3 +109,33 @@ def test_stop_with_savepoint_mid_backlog_and_resume_gives_the_same_outputs(moto_
     run["duplicates"] = compare(backlog_runs[PARALLELISM], run)
     # A savepoint stop flushes the sinks first: nothing is sent twice.
     assert run["duplicates"] == {"alerts": 0, "fast_laps": 0, "dead_letters": 0}
+
+
+
+def test_the_stand_in_cannot_reshard_faithfully(moto):
+    """Resharding mid-stream (issue: 2 -> 4 shards) is not tested end to end, because moto 5.2
+    cannot do it the way Kinesis does: after UpdateShardCount it closes the parents and lists
+    the children, but keeps routing PutRecord to the closed parents, and a closed parent's
+    GetRecords never ends (always a NextShardIterator, no ChildShards), so the connector's
+    parent-before-child hand-over is never reached. A job run across such a "reshard" (4 -> 8,
+    records sent after it) gave identical outputs in two runs and lacked the last window of two
+    vehicles in a third; with a stand-in that writes to closed shards that cannot be pinned on the
+    job or carried over to Kinesis, so it is an open question (docs/faults.md), not a test. This
+    tripwire fails the day moto routes new records to the children: then the end-to-end reshard
+    test belongs here."""
+    kinesis = moto.client("kinesis")
+    kinesis.create_stream(StreamName="reshard-probe", ShardCount=2)
+    kinesis.update_shard_count(StreamName="reshard-probe", TargetShardCount=4, ScalingType="UNIFORM_SCALING")
+    shards = kinesis.list_shards(StreamName="reshard-probe")["Shards"]
+    closed = {s["ShardId"] for s in shards if "EndingSequenceNumber" in s["SequenceNumberRange"]}
+    assert len(closed) == 2 and sum("ParentShardId" in s for s in shards) == 4
+    landed = {kinesis.put_record(StreamName="reshard-probe", Data=b"{}", PartitionKey=f"veh-{i}")["ShardId"]
+              for i in range(20)}
+    assert landed <= closed, "moto now writes to the child shards: add the end-to-end reshard test"
+    parent = sorted(closed)[0]
+    it = kinesis.get_shard_iterator(StreamName="reshard-probe", ShardId=parent,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    for _ in range(3):
+        got = kinesis.get_records(ShardIterator=it)
+        it = got.get("NextShardIterator")
+    assert it is not None and not got.get("ChildShards"), "moto now ends closed shards: add the reshard test"
