@@ -29,17 +29,17 @@ class JobBuildError(RuntimeError):
 @dataclass(frozen=True)
 class Checkpoints:
     """Fault tolerance for local runs, shaped like Managed Flink's: RocksDB state, periodic
-    checkpoints, a restart strategy. MSF sets all of it itself (Terraform's checkpoint block) and
-    rejects these keys from code, so they are set only here, locally.
+    checkpoints, restarts from the last checkpoint. MSF sets all of it itself (Terraform's
+    checkpoint block) and rejects these keys from code, so they are set only here, locally.
 
-    Every restart of this job is global (the Kinesis source's split enumerator cannot take splits
-    back from one failed task), and a global restart after a task failure counts as a second
-    failure: `restart_attempts` is twice the failures to survive."""
+    Restarts back off exponentially (1 s, 2 s, ... up to max_restart_backoff_ms) and never give
+    up: a sink endpoint that is away for minutes fails the job once per attempt (its writers
+    give up after the SDK's retries) and it must still be there when the endpoint is back. Every
+    restart is global (the Kinesis source's split enumerator cannot take back one task's splits)."""
     directory: Path
     interval_ms: int = 10_000
     state_backend: str = "rocksdb"
-    restart_attempts: int = 10
-    restart_delay_ms: int = 1_000
+    max_restart_backoff_ms: int = 10_000
 
     def settings(self) -> dict[str, str]:
         return {
@@ -47,9 +47,12 @@ class Checkpoints:
             "execution.checkpointing.dir": self.directory.resolve().as_uri(),
             "execution.checkpointing.mode": "EXACTLY_ONCE",
             "state.backend.type": self.state_backend,
-            "restart-strategy.type": "fixed-delay",
-            "restart-strategy.fixed-delay.attempts": str(self.restart_attempts),
-            "restart-strategy.fixed-delay.delay": f"{self.restart_delay_ms} ms",
+            "restart-strategy.type": "exponential-delay",
+            "restart-strategy.exponential-delay.initial-backoff": "1 s",
+            "restart-strategy.exponential-delay.max-backoff": f"{self.max_restart_backoff_ms} ms",
+            "restart-strategy.exponential-delay.backoff-multiplier": "2.0",
+            "restart-strategy.exponential-delay.reset-backoff-threshold": "1 min",
+            "restart-strategy.exponential-delay.attempts-before-reset-backoff": str(2**31 - 1),
             # A region failover asks the enumerator to take splits back, which it cannot.
             "jobmanager.execution.failover-strategy": "full",
         }

@@ -54,7 +54,9 @@ Interrupt = Callable[[LocalJob, Backlog], LocalJob]
 
 
 def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrupt | None = None,
-                start: Callable[..., LocalJob] = start_on_moto, timeout_s: float = 240) -> dict:
+                start: Callable[..., LocalJob] = start_on_moto, endpoint: str | None = None,
+                timeout_s: float = 240) -> dict:
+    """endpoint: where the job reaches AWS, if not moto itself (a proxy in front of it)."""
     moto.reset()
     res = LocalResources(telemetry_shards=4)
     create_resources(moto, res)
@@ -78,7 +80,11 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
     send(records[:cut])
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
-    config = parse(local_properties(moto, res, parallelism=parallelism, idle_ms=15000))
+    properties = local_properties(moto, res, parallelism=parallelism, idle_ms=15000)
+    for group in properties:
+        if group["PropertyGroupId"] == "aws" and endpoint:
+            group["PropertyMap"]["endpoint"] = endpoint
+    config = parse(properties)
     checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
     job = start(config, checkpoints)
     backlog = Backlog(config, checkpoints, send, accounted, records[cut:])

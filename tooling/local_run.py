@@ -137,13 +137,20 @@ class LocalJob:
         """The job's failures so far, oldest first (first line of each root exception)."""
         got = _rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}/exceptions")
         entries = got.get("exceptionHistory", {}).get("entries", [])
-        return [(e.get("exceptionName") or e.get("stacktrace", "")).splitlines()[0] for e in reversed(entries)]
+        return [_root_cause(e) for e in reversed(entries)]
 
     def counters(self, read: int, rejected: int):
         """The job's counters (tooling/job_metrics.py) once they count that many records."""
         from tooling.job_metrics import wait_for_counters
 
         return wait_for_counters(self.rest, str(self.client.get_job_id()), read, rejected)
+
+
+def _root_cause(entry: dict) -> str:
+    """The innermost 'Caused by' of a REST exception entry (else its name), cut to one line."""
+    causes = [line for line in entry.get("stacktrace", "").splitlines() if line.startswith("Caused by: ")]
+    text = causes[-1].removeprefix("Caused by: ") if causes else entry.get("exceptionName", "")
+    return text[:200]
 
 
 def _rest_get(url: str):
