@@ -34,6 +34,7 @@ FLEET = FleetConfig(vehicles=8, hz=2, duration=150, seed=17, late_rate=0.01, mal
 class Backlog:
     """What an interrupt needs: the job's config and checkpoints, sending, and progress."""
     config: object
+    properties: list            # the config's MSF-shaped document, for a changed copy
     checkpoints: Checkpoints
     send: Callable[[list], None]
     accounted: Callable[[], int]
@@ -87,7 +88,7 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
     config = parse(properties)
     checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
     job = start(config, checkpoints)
-    backlog = Backlog(config, checkpoints, send, accounted, records[cut:])
+    backlog = Backlog(config, properties, checkpoints, send, accounted, records[cut:])
     try:
         if interrupt:
             job = interrupt(job, backlog)
@@ -114,13 +115,13 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
         "dead_letters": letters,
         "reasons": Counter(json.loads(d)["reason"] for d in letters.elements()),
         "alerts": Counter(json.loads(a)["alert_id"] for a in outputs["alerts"]),
+        "alert_rows": {a["alert_id"]: a for a in map(json.loads, outputs["alerts"])},
         "fast_laps": Counter(outputs["fast_laps"]),
     }
 
 
-def compare(clean: dict, other: dict) -> dict[str, int]:
-    """`other` holds everything `clean` does; returns the duplicates per output (at-least-once
-    sinks re-send what was in flight at a failure)."""
+def compare_windows(clean: dict, other: dict) -> None:
+    """Every window item of `clean` in `other`, the same, and no other."""
     assert other["windows"].keys() == clean["windows"].keys(), (
         sorted(other["windows"].keys() - clean["windows"].keys())[:5],
         sorted(clean["windows"].keys() - other["windows"].keys())[:5], other["reasons"], clean["reasons"])
@@ -128,6 +129,12 @@ def compare(clean: dict, other: dict) -> dict[str, int]:
         # Averages may differ in the last bits: the records of a window may arrive in another order.
         assert other["windows"][key] == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
                                          for k, v in window.items()}, key
+
+
+def compare(clean: dict, other: dict) -> dict[str, int]:
+    """`other` holds everything `clean` does; returns the duplicates per output (at-least-once
+    sinks re-send what was in flight at a failure)."""
+    compare_windows(clean, other)
     assert clean["alerts"] and set(other["alerts"]) == set(clean["alerts"])    # none lost, none re-keyed
     duplicates = {}
     for name in ("alerts", "fast_laps", "dead_letters"):

@@ -8,13 +8,15 @@ letter present; duplicates are allowed (the sinks are at-least-once) and reporte
 """
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import time
 
 import pytest
 
-from tests.backlog import Backlog, compare, run_backlog
+from jobs.config import parse
+from tests.backlog import Backlog, compare, compare_windows, run_backlog
 from tests.outage_proxy import OutageProxy
 from tooling.local_run import LocalJob, start_on_moto
 
@@ -117,6 +119,35 @@ def test_stop_with_savepoint_mid_backlog_and_resume_gives_the_same_outputs(moto_
 
 
 
+
+
+def test_a_rule_change_resumes_from_the_savepoint_with_its_state(moto_server, backlog_fleet, backlog_runs, tmp_path):
+    """An analyst's rule change deployed as an update: savepoint, new properties (a lower speed
+    threshold, a longer engine look-back), resume with every operator's state taken over."""
+    records, _ = backlog_fleet
+    changed = {"threshold.speed": "300", "rate.tire_rear_right.window.s": "120"}
+
+    def change_rules(job: LocalJob, backlog: Backlog) -> LocalJob:
+        backlog.notes["stopped at"] = backlog.wait_until_steady()
+        path = job.stop_with_savepoint(tmp_path)
+        backlog.send(backlog.rest_of_records)
+        properties = copy.deepcopy(backlog.properties)
+        properties.append({"PropertyGroupId": "rules", "PropertyMap": changed})
+        return start_on_moto(parse(properties), backlog.checkpoints, restore_from=path)
+
+    run, clean = run_backlog(moto_server, records, PARALLELISM, interrupt=change_rules), backlog_runs[PARALLELISM]
+    # The windows open at the stop were completed from their saved state.
+    assert compare_windows(clean, run) is None
+    # Channels whose rules did not change alert exactly as before.
+    def untouched(r):
+        return {i for i, a in r["alert_rows"].items() if a["channel"] not in ("speed", "tire_rear_right")}
+    assert untouched(run) == untouched(clean) and untouched(clean), [
+        (a["channel"], a["rule"]) for a in clean["alert_rows"].values()]
+    # The new threshold is in force after the resume, and only there.
+    new_speed = [a for a in run["alert_rows"].values()
+                 if a["channel"] == "speed" and a["rule"] == "threshold" and 300 < a["value"] <= 340]
+    assert new_speed and all(a["threshold"] == 300 for a in new_speed)
+    assert not any(a["channel"] == "speed" and a["value"] <= 340 for a in clean["alert_rows"].values())
 
 OUTAGE_S = 30
 

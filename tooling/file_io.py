@@ -43,7 +43,10 @@ class FileIO:
     # Partitioning a filesystem sink would move key columns into directory names.
     partitioned = False
 
-    def __init__(self, input_path: str | Path, output_dir: str | Path):
+    def __init__(self, input_path: str | Path, output_dir: str | Path, keep_running: bool = False):
+        """keep_running: the source keeps watching the file after reading it, so the job runs
+        until stopped (a savepoint needs a running job); otherwise the job ends with the file."""
+        self.keep_running = keep_running
         self.input_path = Path(input_path).resolve()
         self.prepared_path: Path | None = None
         self.output_dir = Path(output_dir).resolve()
@@ -84,7 +87,12 @@ class FileIO:
 
         if self.prepared_path is None:
             self.prepare(config, self.output_dir)
-        return FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path)).build()
+        builder = FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path))
+        if self.keep_running:
+            from pyflink.common import Duration
+
+            builder = builder.monitor_continuously(Duration.of_seconds(1))
+        return builder.build()
 
     def per_split(self, stream, config: Config):
         """Nothing to add: prepare() wrote the verdicts (the file is read once, never restored)."""
