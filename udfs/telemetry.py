@@ -112,8 +112,10 @@ def _event_time(obj: dict) -> str:
 def _validate(payload: str) -> tuple:
     try:
         obj = json.loads(payload)
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError):
         raise _Reject("not_json", "payload is not valid JSON") from None
+    except RecursionError:
+        raise _Reject("not_json", "payload nests deeper than the parser reads (about 1000 levels)") from None
     if not isinstance(obj, dict):
         raise _Reject("not_object", f"payload is a JSON {type(obj).__name__}, expected an object")
 
