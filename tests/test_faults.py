@@ -17,7 +17,7 @@ import pytest
 
 from jobs.config import parse
 from tests.backlog import Backlog, compare, compare_windows, run_backlog
-from tests.outage_proxy import OutageProxy
+from tooling.aws_proxy import AwsProxy
 from tooling.local_run import LocalJob, start_on_moto
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
@@ -157,7 +157,7 @@ def test_sinks_unreachable_for_30_s_lose_nothing(moto_server, backlog_fleet, bac
     of the backlog arrives; the source keeps reading. The sinks' writers retry and hold back the
     job meanwhile (backpressure); after the endpoint is back everything arrives."""
     records, _ = backlog_fleet
-    with OutageProxy(moto_server.endpoint) as proxy:
+    with AwsProxy(moto_server.endpoint) as proxy:
         def outage(job: LocalJob, backlog: Backlog) -> LocalJob:
             backlog.notes["stopped at"] = backlog.wait_until_steady()
             proxy.paused.set()
