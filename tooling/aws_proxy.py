@@ -110,6 +110,10 @@ class AwsProxy:
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     answer = upstream.getresponse()
                     data = answer.read()
+                except OSError:         # the stand-in is gone (a run shutting down): say so, quietly
+                    self.send_error(502, "upstream unreachable")
+                    self.close_connection = True
+                    return
                 finally:
                     upstream.close()
                 self.send_response(answer.status, answer.reason)
