@@ -48,10 +48,7 @@ def _run_job(records: list, parallelism: int, timeout_s: float) -> tuple[AwsProx
     with MotoServer() as moto, AwsProxy(moto.endpoint) as proxy:
         res = LocalResources()
         create_resources(moto, res)
-        props = local_properties(moto, res, parallelism=parallelism)
-        for group in props:
-            if group["PropertyGroupId"] == "aws":
-                group["PropertyMap"]["endpoint"] = proxy.endpoint
+        props = local_properties(moto, res, parallelism=parallelism, endpoint=proxy.endpoint)
         job = start_on_moto(parse(props), Checkpoints(Path(tempfile.mkdtemp(prefix="cost-checkpoints-"))))
         try:
             kinesis, arn = moto.client("kinesis"), stream_arn(moto.region, res.telemetry_stream)

@@ -17,47 +17,39 @@ rate it managed); the job's lag is measured against what was sent.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from jobs.config import parse
 from jobs.telemetry_job import Checkpoints
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time
-from tooling.job_metrics import counters
+from tooling.job_metrics import counters, rest_get
 from tooling.local_aws import LocalResources, MotoServer, create_resources, stream_arn
-from tooling.local_run import local_properties, start_on_moto
+from tooling.local_run import local_properties, python_worker_pids, start_on_moto
 from tooling.paths import CONNECTOR_JAR
 
 
-def _get(url: str):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
-
-
 def _workers_rss_mb() -> float:
-    """Resident memory of the Python UDF worker processes (command line: beam_boot)."""
+    """Resident memory of the Python UDF worker processes."""
     total = 0
-    for entry in Path("/proc").iterdir():
+    for pid in python_worker_pids():
         try:
-            if entry.name.isdigit() and b"beam_boot" in (entry / "cmdline").read_bytes():
-                status = (entry / "status").read_text()
-                total += next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:"))
-        except (OSError, StopIteration):
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
             continue
+        total += next((int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:")), 0)
     return total / 1024
 
 
 def _heap_mb(rest: str) -> float:
     total = 0.0
-    for tm in _get(f"{rest}/taskmanagers")["taskmanagers"]:
-        got = _get(f"{rest}/taskmanagers/{tm['id']}/metrics?get=Status.JVM.Memory.Heap.Used")
+    for tm in rest_get(f"{rest}/taskmanagers")["taskmanagers"]:
+        got = rest_get(f"{rest}/taskmanagers/{tm['id']}/metrics?get=Status.JVM.Memory.Heap.Used")
         total += float(got[0]["value"]) if got else 0.0
     return total / 2**20
 
@@ -117,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             while time.monotonic() - began < args.minutes * 60 + args.every / 2:
                 time.sleep(args.every)
                 read = counters(job.rest, job_id)["read"]
-                latest = (_get(f"{job.rest}/jobs/{job_id}/checkpoints").get("latest") or {}).get("completed") or {}
+                latest = (job.checkpoints().get("latest") or {}).get("completed") or {}
                 print(f"{time.monotonic() - began:6.0f} {sent[0]:8d} {read:8d} {sent[0] - read:6d} "
                       f"{latest.get('state_size', 0) / 2**20:9.1f} {latest.get('end_to_end_duration', 0):8d} "
                       f"{_heap_mb(job.rest):8.0f} {_workers_rss_mb():10.0f}", flush=True)

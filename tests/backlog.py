@@ -81,10 +81,7 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
     send(records[:cut])
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
-    properties = local_properties(moto, res, parallelism=parallelism, idle_ms=15000)
-    for group in properties:
-        if group["PropertyGroupId"] == "aws" and endpoint:
-            group["PropertyMap"]["endpoint"] = endpoint
+    properties = local_properties(moto, res, parallelism=parallelism, idle_ms=15000, endpoint=endpoint)
     config = parse(properties)
     checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
     job = start(config, checkpoints)

@@ -18,35 +18,11 @@ import pytest
 from jobs.config import parse
 from tests.backlog import Backlog, compare, compare_windows, run_backlog
 from tooling.aws_proxy import AwsProxy
-from tooling.local_run import LocalJob, start_on_moto
+from tooling.local_run import LocalJob, python_worker_pids, start_on_moto
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
 
 PARALLELISM = 2
-
-
-def _python_workers() -> list[int]:
-    """The Python UDF worker processes the gateway JVM (a child of this process) started."""
-    def parent(pid: int) -> int:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if b"pyflink.fn_execution.beam.beam_boot" not in f.read():
-                    continue
-            pid = int(entry)
-            while pid > 1 and pid != me:
-                pid = parent(pid)
-        except (OSError, ValueError, IndexError):
-            continue
-        if pid == me:
-            found.append(int(entry))
-    return sorted(found)
 
 
 def _completed_checkpoints(job: LocalJob) -> int:
@@ -74,7 +50,7 @@ def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, b
         backlog.notes["stopped at"] = backlog.wait_until_steady()
         before = _completed_checkpoints(job)
         _wait("a checkpoint of the first half", lambda: _completed_checkpoints(job) > before)
-        workers = _wait("the Python workers", _python_workers)
+        workers = _wait("the Python workers", python_worker_pids)
         rest = backlog.rest_of_records
         backlog.send(rest[:len(rest) // 2])
         # Mid-stream: once the second half has begun to reach the outputs; and more records come

@@ -18,7 +18,8 @@ from udfs.flink import METRIC_GROUP, RECORDS_REJECTED
 _SOURCE_RECORDS = re.compile(r"Source__telemetry[^.]*\.numRecordsOut")
 
 
-def _get(url: str):
+def rest_get(url: str):
+    """GET a JSON document from the local MiniCluster's REST API."""
     with urllib.request.urlopen(url, timeout=10) as r:
         return json.load(r)
 
@@ -26,12 +27,12 @@ def _get(url: str):
 def counters(rest: str, job_id: str) -> Counter:
     """{'read': n, <reason>: n, ...} summed over operators and subtasks (absent: 0)."""
     out: Counter = Counter()
-    for vertex in _get(f"{rest}/jobs/{job_id}")["vertices"]:
+    for vertex in rest_get(f"{rest}/jobs/{job_id}")["vertices"]:
         base = f"{rest}/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics"
-        ids = [m["id"] for m in _get(base) if f".{METRIC_GROUP}." in m["id"] or _SOURCE_RECORDS.fullmatch(m["id"])]
+        ids = [m["id"] for m in rest_get(base) if f".{METRIC_GROUP}." in m["id"] or _SOURCE_RECORDS.fullmatch(m["id"])]
         if not ids:
             continue
-        for m in _get(f"{base}?agg=sum&get={urllib.parse.quote(','.join(ids))}"):
+        for m in rest_get(f"{base}?agg=sum&get={urllib.parse.quote(','.join(ids))}"):
             if _SOURCE_RECORDS.fullmatch(m["id"]):
                 out["read"] += int(m["sum"])
                 continue

@@ -46,10 +46,13 @@ def say(msg: str) -> None:
     print(f"[local-run {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 10000) -> list[dict]:
+def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 10000,
+                     endpoint: str | None = None) -> list[dict]:
+    """The job's configuration for the local stand-in; `endpoint`: where the job reaches it, if
+    not moto itself (a proxy in front of it)."""
     region = moto.region
     return document({
-        "aws": {"region": region, "endpoint": moto.endpoint, "credentials.provider": "BASIC",
+        "aws": {"region": region, "endpoint": endpoint or moto.endpoint, "credentials.provider": "BASIC",
                 "credentials.access-key-id": ACCESS_KEY, "credentials.secret-key": SECRET_KEY},
         "source.telemetry": {"stream.arn": stream_arn(region, res.telemetry_stream),
                              "init.position": "TRIM_HORIZON"},
@@ -128,16 +131,25 @@ class LocalJob:
         fmt = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
         return self.client._j_job_client.stopWithSavepoint(False, directory.resolve().as_uri(), fmt).get()
 
+    def status(self) -> str:
+        """RUNNING, FAILED, ... as the REST API says."""
+        return self._rest("")["state"]
+
     def checkpoints(self) -> dict:
         """The REST API's checkpoint statistics: counts (completed, restored, ...) and the latest
         completed and restored checkpoints."""
-        return _rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}/checkpoints")
+        return self._rest("/checkpoints")
 
     def failures(self) -> list[str]:
-        """The job's failures so far, oldest first (first line of each root exception)."""
-        got = _rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}/exceptions")
+        """The job's failures so far, oldest first: the innermost cause of each, one line."""
+        got = self._rest("/exceptions")
         entries = got.get("exceptionHistory", {}).get("entries", [])
-        return [_root_cause(e) for e in reversed(entries)]
+        return [root_cause(e.get("stacktrace") or e.get("exceptionName", ""))[:200] for e in reversed(entries)]
+
+    def _rest(self, path: str):
+        from tooling.job_metrics import rest_get  # imports PyFlink: only once a job runs
+
+        return rest_get(f"{self.rest}/jobs/{self.client.get_job_id()}{path}")
 
     def counters(self, read: int, rejected: int):
         """The job's counters (tooling/job_metrics.py) once they count that many records."""
@@ -146,18 +158,37 @@ class LocalJob:
         return wait_for_counters(self.rest, str(self.client.get_job_id()), read, rejected)
 
 
-def _root_cause(entry: dict) -> str:
-    """The innermost 'Caused by' of a REST exception entry (else its name), cut to one line."""
-    causes = [line for line in entry.get("stacktrace", "").splitlines() if line.startswith("Caused by: ")]
-    text = causes[-1].removeprefix("Caused by: ") if causes else entry.get("exceptionName", "")
-    return text[:200]
+def root_cause(trace: str) -> str:
+    """The innermost 'Caused by' line of a Java stack trace, else its first line."""
+    causes = [line for line in trace.splitlines() if line.startswith("Caused by: ")] or trace.splitlines()[:1]
+    return causes[-1].removeprefix("Caused by: ").strip() if causes else "(no exception reported)"
 
 
-def _rest_get(url: str):
-    import urllib.request
+def python_worker_pids() -> list[int]:
+    """The Python UDF worker processes (python_workers='process') the gateway JVM, a child of
+    this process, started."""
+    import os
 
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
+    def parent(pid: int) -> int:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"pyflink.fn_execution.beam.beam_boot" not in f.read():
+                    continue
+            pid = int(entry)
+            while pid > 1 and pid != me:
+                pid = parent(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if pid == me:
+            found.append(int(entry))
+    return sorted(found)
 
 
 def _quiet_cancelled_python_worker() -> None:
@@ -188,16 +219,24 @@ def start_on_moto(config, checkpoints: Checkpoints, restore_from: str | None = N
     given (every operator's state must be taken over). The caller cancels it. python_workers:
     see create_table_env."""
     from jobs.io import AwsIO
-    from jobs.telemetry_job import build, configure, create_table_env, rest_url
+    from jobs.telemetry_job import configure, create_table_env
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,),
                              checkpoints=checkpoints, python_workers=python_workers)
     configure(t_env, config)
+    return submit(t_env, config, AwsIO(config), restore_from)
+
+
+def submit(t_env, config, io, restore_from: str | None = None, sql_dir: Path | None = None) -> LocalJob:
+    """Builds the job on a configured local t_env and submits it, from a savepoint or retained
+    checkpoint if given, refusing state it cannot place (as an update on Managed Flink does)."""
+    from jobs.telemetry_job import build, rest_url
+
     if restore_from:
         # Local only: Managed Flink restores from its own snapshots and rejects these keys in code.
         t_env.get_config().set("execution.state-recovery.path", restore_from)
         t_env.get_config().set("execution.state-recovery.ignore-unclaimed-state", "false")
-    return LocalJob(build(t_env, config, AwsIO(config)).execute().get_job_client(), rest_url(t_env))
+    return LocalJob(build(t_env, config, io, sql_dir).execute().get_job_client(), rest_url(t_env))
 
 
 def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest, checkpoints: Checkpoints) -> int:

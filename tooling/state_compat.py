@@ -19,7 +19,6 @@ that add, remove or reorder operators, or change what a stateful operator keeps,
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import subprocess
@@ -81,25 +80,14 @@ def sql_at(revision: str, into: Path) -> Path:
 
 
 def _start(config: Config, sql_dir: Path, sample: Path, work: Path, restore_from: str | None = None):
-    from jobs.telemetry_job import build, configure, create_table_env, rest_url
+    from jobs.telemetry_job import configure, create_table_env
     from tooling.file_io import FileIO
-    from tooling.local_run import LocalJob
+    from tooling.local_run import submit
     from tooling.replay import java_helpers
 
     t_env = create_table_env(parallelism=1, jars=(java_helpers(),))
     configure(t_env, config)
-    if restore_from:
-        t_env.get_config().set("execution.state-recovery.path", restore_from)
-        t_env.get_config().set("execution.state-recovery.ignore-unclaimed-state", "false")
-    statements = build(t_env, config, FileIO(sample, work, keep_running=True), sql_dir)
-    return LocalJob(statements.execute().get_job_client(), rest_url(t_env))
-
-
-def _rest(url: str):
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
+    return submit(t_env, config, FileIO(sample, work, keep_running=True), restore_from, sql_dir)
 
 
 def savepoint_operators(path: str) -> dict[str, str]:
@@ -150,30 +138,26 @@ def check(config: Config, base_sql: Path, edited_sql: Path, edited_config: Confi
     operators = savepoint_operators(savepoint)
 
     from jobs.telemetry_job import JobBuildError
+    from tooling.local_run import root_cause
 
     try:
         job = _start(edited_config, edited_sql, sample, work / "edited", restore_from=savepoint)
     except JobBuildError:
         raise
     except Exception as e:  # the JobMaster refused the savepoint: submission fails
-        cause = _cause({"root-exception": str(e)})
+        cause = root_cause(str(e))
         if "savepoint" not in cause:
             raise
         return _refused(operators, cause)
     try:
-        job_id = str(job.client.get_job_id())
         deadline = time.monotonic() + timeout_s
-        while True:
-            state = _rest(f"{job.rest}/jobs/{job_id}")["state"]
-            if state in ("FAILED", "CANCELED", "FINISHED"):
-                break
-            restored = _rest(f"{job.rest}/jobs/{job_id}/checkpoints").get("latest", {}).get("restored")
-            if state == "RUNNING" and restored:
+        while (state := job.status()) not in ("FAILED", "CANCELED", "FINISHED"):
+            if state == "RUNNING" and job.checkpoints().get("latest", {}).get("restored"):
                 return Verdict(True, len(operators), [], "")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the edited SQL neither started nor failed in {timeout_s:.0f} s")
             time.sleep(0.5)
-        return _refused(operators, _cause(_rest(f"{job.rest}/jobs/{job_id}/exceptions")))
+        return _refused(operators, (job.failures() or ["(no exception reported)"])[-1])
     finally:
         try:
             job.cancel().result()
@@ -185,15 +169,6 @@ def _refused(operators: dict[str, str], cause: str) -> Verdict:
     # Flink names the first operator whose state has no place; there may be more behind it.
     dropped = [operators.get(i, f"operator {i}") for i in re.findall(r"operator ([0-9a-f]{32})", cause)]
     return Verdict(False, len(operators), dropped, cause)
-
-
-def _cause(exceptions: dict) -> str:
-    text = exceptions.get("root-exception") or ""
-    entries = exceptions.get("exceptionHistory", {}).get("entries", [])
-    if not text and entries:
-        text = entries[0].get("stacktrace", "")
-    lines = [line for line in text.splitlines() if line.startswith("Caused by: ")] or text.splitlines()[:1]
-    return lines[-1].removeprefix("Caused by: ").strip() if lines else "(no exception reported)"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,9 +37,8 @@ public final class TelemetryKinesisDeserializer implements KinesisDeserializatio
         String payload = new String(record.data().asByteArrayUnsafe(), StandardCharsets.UTF_8);
         long arrival = record.approximateArrivalTimestamp() == null
                 ? 0 : record.approximateArrivalTimestamp().toEpochMilli();
-        String stamped = TelemetryWatermarks.stamp(contract, payload, arrival, maxFutureSkewMs);
-        int verdictEnd = stamped.indexOf('\t') + 2;
-        output.collect(stamped.substring(0, verdictEnd) + '\t' + shardId + stamped.substring(verdictEnd));
+        output.collect(TelemetryWatermarks.stamp(contract, payload, arrival, maxFutureSkewMs)
+                + '\t' + shardId + '\t' + payload);
     }
 
     @Override

@@ -61,28 +61,28 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
      */
     public static String line(TelemetryContract contract, String payload, long clock, long[] newest,
                               long outOfOrdernessMs, long maxFutureSkewMs) {
-        String stamped = stamp(contract, payload, clock, maxFutureSkewMs);
-        int tab = stamped.indexOf('\t');
-        long ms = Long.parseLong(stamped.substring(0, tab));
-        return late(ms, stamped.charAt(tab + 1), newest, outOfOrdernessMs)
-                ? stamped.substring(0, tab + 1) + 'L' + stamped.substring(tab + 2) : stamped;
+        String stamp = stamp(contract, payload, clock, maxFutureSkewMs);
+        int tab = stamp.indexOf('\t');
+        boolean late = late(Long.parseLong(stamp, 0, tab, 10), stamp.charAt(tab + 1), newest, outOfOrdernessMs);
+        return (late ? stamp.substring(0, tab + 1) + 'L' : stamp) + '\t' + payload;
     }
 
     /**
-     * {@code <event ms>TAB<F or ->TAB<payload>}: the event time (0 when the contract rejects the
-     * record or it is more than {@code maxFutureSkewMs} ahead of {@code clock}, verdict F), before
-     * its split's late verdict.
+     * {@code <event ms>TAB<F or ->}, the head of a record's source line before its split's late
+     * verdict: the event time, 0 when the contract rejects the record or it is more than
+     * {@code maxFutureSkewMs} ahead of {@code clock} (verdict F). Callers append the payload
+     * (the Kinesis deserializer, the shard id first), so the payload is copied once.
      */
     public static String stamp(TelemetryContract contract, String payload, long clock, long maxFutureSkewMs) {
         Long t = contract.validEventTime(payload);
         if (t == null) {
-            return REJECTED + "\t-\t" + payload;
+            return REJECTED + "\t-";
         }
         if (clock > 0 && t - clock > maxFutureSkewMs) {
-            return REJECTED + "\tF\t" + payload;
+            return REJECTED + "\tF";
         }
         long ms = t == REJECTED ? REJECTED + 1 : t;   // a real reading at the epoch is not "rejected"
-        return ms + "\t-\t" + payload;
+        return ms + "\t-";
     }
 
     /**
