@@ -28,6 +28,11 @@ FROM (
   FROM telemetry_parsed
   WHERE r.reason IS NOT NULL
   UNION ALL
+  -- Late after the shuffle (11_staging_deduped.sql): the same reason and detail as the parser's.
+  SELECT 'late', 'event_time is at or behind the watermark', vehicle_id, event_time, payload
+  FROM telemetry_deduped
+  WHERE copy_no = 0
+  UNION ALL
   SELECT
     'duplicate', 'copy ' || CAST(copy_no AS STRING) || ' of this vehicle_id and event_time',
     vehicle_id, event_time, payload

@@ -10,9 +10,19 @@ only a throughput choice. Real connectors on moto. The runs are shared with test
 """
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
+from jobs.config import parse
+from jobs.outputs import BY_VIEW
+from jobs.telemetry_job import Checkpoints
+from simulator import KinesisProducer
 from tests.backlog import compare
+from tests.fixtures import line, record, ts
+from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
+from tooling.local_run import end_markers, local_properties, shard_keys, start_on_moto
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("connector_jar")]
 
@@ -35,3 +45,55 @@ def test_fewer_subtasks_than_shards_give_the_same_outputs(backlog_runs, parallel
     full, fewer = backlog_runs[4], backlog_runs[parallelism]
     assert fewer["reasons"] == full["reasons"]
     assert compare(full, fewer) == {"alerts": 0, "fast_laps": 0, "dead_letters": 0}
+
+
+def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, tmp_path):
+    """Shard 1 says nothing for longer than the idle timeout while shard 0's vehicle moves the
+    watermark to 54 s; then shard 1 delivers readings of 10..19 s (a device catching up after a
+    dead zone) and of 70..79 s, and end markers close the windows. Its subtask is on time by its
+    own watermark, but downstream of the shuffle the job's watermark is already past 10..19 s:
+    those ten are late, dead-lettered and counted, not dropped. One subtask per shard."""
+    res = LocalResources(telemetry_shards=2)
+    create_resources(moto, res)
+    kinesis, arn = moto.client("kinesis"), stream_arn(moto.region, res.telemetry_stream)
+    busy_key, quiet_key = shard_keys(kinesis, arn, "quiet-shard-test").values()
+
+    def send(key: str, readings: list[dict]) -> None:
+        sent = KinesisProducer(kinesis, stream_arn=arn).send([(key, line(r).encode()) for r in readings])
+        assert sent.sent == len(readings) and sent.failed == 0
+
+    config = parse(local_properties(moto, res, parallelism=2, idle_ms=2000))
+    job = start_on_moto(config, Checkpoints(tmp_path / "checkpoints", interval_ms=1000))
+    try:
+        send(busy_key, [record("busy", s) for s in range(60)])
+        latest = BY_VIEW["latest_state"]
+        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(59) for i in read_output(moto, res, latest)))
+        time.sleep(3)       # the watermark (59 s - 5 s) reaches the dedupe; shard 1 is idle by now
+        send(quiet_key, [record("quiet", s) for s in [*range(10, 20), *range(70, 80)]])
+        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(79) for i in read_output(moto, res, latest)))
+        # Only now: an end marker moves its shard's watermark far ahead, and every reading of a
+        # shard quiet meanwhile would be behind it.
+        for key, marker in end_markers(kinesis, arn, ts(79), 60):
+            send(key, [json.loads(marker)])
+        _wait_for(lambda: len(read_output(moto, res, BY_VIEW["window_aggregates"])) >= 4
+                  and len(read_output(moto, res, BY_VIEW["dead_letters"])) >= 12)
+        time.sleep(3)       # anything more would show up now
+        letters = [json.loads(d) for d in read_output(moto, res, BY_VIEW["dead_letters"])]
+        windows = {(w["vehicle_id"], w["window_start"]): w["record_count"]
+                   for w in map(json.loads, read_output(moto, res, BY_VIEW["window_aggregates"]))}
+        counters = job.counters(read=82, rejected=12)
+    finally:
+        job.cancel().result()
+    assert sorted((d["reason"], d.get("vehicle_id"), d.get("event_time")) for d in letters) == sorted(
+        [*(("late", "quiet", ts(s)) for s in range(10, 20)),
+         *(("heartbeat", "local-run-end-marker", ts(79 + 120)) for _ in range(2))])
+    assert windows == {("busy", ts(0)): 60, ("quiet", ts(60)): 10, ("__fleet__", ts(0)): 60, ("__fleet__", ts(60)): 10}
+    # read = valid + rejected, in the job's own counters too
+    assert (counters["read"], counters["late"], counters["heartbeat"]) == (82, 10, 2)
+
+
+def _wait_for(condition, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)

@@ -76,9 +76,15 @@ def end_marker(last_event_time: str, window_s: int) -> bytes:
 
 
 def end_markers(kinesis, arn: str, last_event_time: str, window_s: int) -> list[tuple[str, bytes]]:
-    """One end marker per shard (partition keys chosen to hash into each shard's range): every
-    shard's watermark passes the last window, so no shard has to be declared idle for it to close.
-    Idleness during a backlog read would let the others' watermark run past a shard's records."""
+    """One end marker per shard: every shard's watermark passes the last window, so no shard has
+    to be declared idle for it to close. Idleness during a backlog read would let the others'
+    watermark run past a shard's records."""
+    marker = end_marker(last_event_time, window_s)
+    return [(key, marker) for key in shard_keys(kinesis, arn, "local-run-end-marker").values()]
+
+
+def shard_keys(kinesis, arn: str, prefix: str) -> dict[str, str]:
+    """A partition key that hashes into each open shard's range: {shard id: key}, in shard order."""
     import hashlib
 
     shards = kinesis.list_shards(StreamARN=arn)["Shards"]
@@ -87,13 +93,11 @@ def end_markers(kinesis, arn: str, last_event_time: str, window_s: int) -> list[
     keys: dict[str, str] = {}
     n = 0
     while len(keys) < len(ranges):
-        key = f"local-run-end-marker-{n}"
+        key = f"{prefix}-{n}"
         h = int(hashlib.md5(key.encode()).hexdigest(), 16)
-        shard = next(sid for sid, (lo, hi) in ranges.items() if lo <= h <= hi)
-        keys.setdefault(shard, key)
+        keys.setdefault(next(sid for sid, (lo, hi) in ranges.items() if lo <= h <= hi), key)
         n += 1
-    marker = end_marker(last_event_time, window_s)
-    return [(key, marker) for key in keys.values()]
+    return {sid: keys[sid] for sid in ranges}
 
 
 def last_event_time(records, max_gap_s: float = 120.0) -> str:

@@ -5,6 +5,8 @@ import org.apache.flink.table.annotation.ArgumentTrait;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.annotation.StateHint;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ProcessTableFunction;
 import org.apache.flink.types.Row;
 
@@ -13,8 +15,13 @@ import org.apache.flink.types.Row;
  * first seen, 2.. = duplicates), and passes each row on at once with all its columns.
  *
  * <p>Dedupe horizon: the watermark. An event time is remembered while it is ahead of the
- * watermark; a copy arriving after the watermark passed it is late (staging dead-letters it before
- * it gets here, and the PTF runtime drops a row at or behind the watermark before eval()). So the
+ * watermark; a row arriving at or behind this operator's watermark gets copy_no 0: late. Staging
+ * already dead-letters what is behind its own subtask's watermark; this catches what only the
+ * shuffle makes late: a source subtask whose shards were all quiet past the idle timeout is left
+ * out of the watermark downstream, and the readings it then delivers may be older than the others'
+ * watermark. That is why the function takes no on_time: Flink 2.2's runtime drops a row behind
+ * the watermark before eval() when on_time is given, silently (FLINK-39436); without it the rows
+ * reach eval() and the event time column keeps its time attribute (passed through). So the
  * state of a vehicle is the event times it sent within the last out-of-orderness span (a few
  * dozen at 10 Hz), pruned on each reading: it does not grow with the input, whatever
  * table.exec.state.ttl says (the OVER form this replaces kept one entry per reading until that
@@ -23,6 +30,18 @@ import org.apache.flink.types.Row;
  */
 @FunctionHint(output = @DataTypeHint("ROW<copy_no BIGINT>"))
 public class CopyNumbers extends ProcessTableFunction<Row> {
+
+    /** The event time column of the input, a TIMESTAMP_LTZ(3) rowtime. */
+    public static final String TIME_COLUMN = "event_ts";
+
+    private transient Counter lateCounter;
+
+    @Override
+    public void open(FunctionContext context) {
+        // The parser's rejection counter for 'late' (udfs/flink.py): counted where decided.
+        lateCounter = context.getMetricGroup().addGroup("kinesisanalytics").addGroup("Reason", "late")
+                .counter("telemetryRecordsRejected");
+    }
 
     /** Event times ahead of the watermark, ascending, each with the copies seen so far. */
     public static class Seen {
@@ -35,12 +54,15 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
             @StateHint(name = "seen", ttl = "0") Seen seen,
             @ArgumentHint(
                             name = "input",
-                            value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.REQUIRE_ON_TIME,
-                                     ArgumentTrait.PASS_COLUMNS_THROUGH})
+                            value = {ArgumentTrait.SET_SEMANTIC_TABLE, ArgumentTrait.PASS_COLUMNS_THROUGH})
                     Row input) {
-        TimeContext<Long> time = ctx.timeContext(Long.class);
-        long ts = time.time();
-        Long watermark = time.currentWatermark();  // null before the first one
+        long ts = ((java.time.Instant) input.getFieldAs(TIME_COLUMN)).toEpochMilli();
+        Long watermark = ctx.timeContext(Long.class).currentWatermark();  // null before the first one
+        if (watermark != null && ts <= watermark) {
+            lateCounter.inc();
+            collect(Row.of(0L));
+            return;
+        }
         long[] times = seen.times == null ? new long[0] : seen.times;
         long[] counts = seen.counts == null ? new long[0] : seen.counts;
         int keepFrom = 0;
