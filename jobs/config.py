@@ -153,8 +153,12 @@ SCHEMA: tuple[Key, ...] = (
     # aggregates and the job's process table functions (dedupe, rate baselines) clean up by event
     # time and are not affected.
     Key("job", "state-ttl.s", _int(60, 7 * 86400), "an integer 60..604800",
-        "How long the latest-state output keeps a vehicle that sends nothing (processing time): one "
-        "silent longer starts afresh when it returns; its DynamoDB item stays.", default=600),
+        "Processing-time TTL of Flink SQL's regular keyed state (table.exec.state.ttl): what a vehicle "
+        "silent longer than this left in the alerts' storm suppression is dropped.", default=600),
+    # Cost: DynamoDB bills every write; an item per reading cost as much as seed 001's Lambda.
+    Key("job", "latest-state.interval.s", _int(1, 3600), "an integer 1..3600",
+        "The latest-state output writes each vehicle's newest reading once per this many seconds of "
+        "event time (when the watermark passes the interval's end), not every reading.", default=10),
     Key("job", "parallelism", _int(1, 1024), "an integer 1..1024",
         "Operator parallelism for local runs; on MSF the application's parallelism applies."),
 

@@ -1,6 +1,7 @@
 """The local AWS stand-in: a moto server on loopback, owned by whoever opens it.
 
-`MotoServer` starts `moto.server` on 127.0.0.1 on a free port, waits until it answers and stops it
+`MotoServer` starts moto's server (with Kinesis resharding made faithful: tooling/moto_server.py)
+on 127.0.0.1 on a free port, waits until it answers and stops it
 (process group and all) when the `with` block ends, whether by success, exception or Ctrl-C.
 `create_resources` builds what the job talks to (streams, buckets, delivery streams, tables) from
 the outputs' one declaration (jobs/outputs.py), and `LocalResources.sink_properties` gives the job
@@ -17,6 +18,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from jobs.outputs import OUTPUTS, Output
 
@@ -52,8 +54,9 @@ class MotoServer:
         # start_new_session: Ctrl-C in the terminal must reach us, not moto, so that teardown
         # (not a half-dead server) decides when moto stops.
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            [sys.executable, "-m", "tooling.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
