@@ -67,10 +67,13 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
     try:
         send(busy_key, [record("busy", s) for s in range(60)])
         latest = BY_VIEW["latest_state"]
-        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(59) for i in read_output(moto, res, latest)))
+        # The latest state of 40..50 s is written once the watermark passes 50 s.
+        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(49) for i in read_output(moto, res, latest)),
+                  explain=lambda: (read_output(moto, res, latest), job.status(), job.failures(), job.counters(60, 0)))
         time.sleep(3)       # the watermark (59 s - 5 s) reaches the dedupe; shard 1 is idle by now
         send(quiet_key, [record("quiet", s) for s in [*range(10, 20), *range(70, 80)]])
-        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(79) for i in read_output(moto, res, latest)))
+        seen = job.counters(read=80, rejected=10)
+        assert (seen["read"], seen["late"]) == (80, 10), seen
         # Only now: an end marker moves its shard's watermark far ahead, and every reading of a
         # shard quiet meanwhile would be behind it.
         for key, marker in end_markers(kinesis, arn, ts(79), 60):
@@ -92,8 +95,8 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
     assert (counters["read"], counters["late"], counters["heartbeat"]) == (82, 10, 2)
 
 
-def _wait_for(condition, timeout_s: float = 120) -> None:
+def _wait_for(condition, timeout_s: float = 60, explain=lambda: "") -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out {explain()}"
         time.sleep(0.5)

@@ -141,12 +141,21 @@ def test_window_aggregates_per_vehicle_and_fleet(tmp_path):
 
 
 def test_latest_state_is_the_newest_reading_per_vehicle_even_out_of_order(tmp_path):
-    rows = [_valid_row("v", 0.0, speed=150.0), _valid_row("v", 30.0, speed=250.0),
-            _valid_row("v", 20.0, speed=100.0),          # older, arrives later: does not replace it
-            _valid_row("w", 5.0, speed=90.0)]
+    rows = [_valid_row("w", 5.0, speed=90.0), _valid_row("v", 0.0, speed=150.0), _valid_row("v", 30.0, speed=250.0),
+            _valid_row("v", 20.0, speed=100.0)]         # older, arrives later: does not replace it
     out = _run_view(tmp_path, rows, ("32_output_latest_state.sql",), "latest_state")
-    assert sorted((r["vehicle_id"], r["last_event_time"], r["speed"]) for r in out) == [
-        ("v", ts(30.0), 250.0), ("w", ts(5.0), 90.0)]
+    # Upserts by vehicle_id, in the order written: what the table ends with.
+    final = {r["vehicle_id"]: (r["last_event_time"], r["speed"]) for r in out}
+    assert final == {"v": (ts(30.0), 250.0), "w": (ts(5.0), 90.0)}
+
+
+@pytest.mark.parametrize("interval_s, written", [(10, [7.0, 15.0]), (1, [0.0, 3.5, 7.0, 12.0, 15.0]),
+                                                 (3600, [15.0])])
+def test_latest_state_writes_a_vehicle_once_per_interval(tmp_path, interval_s, written):
+    rows = [_valid_row("v", t) for t in (0.0, 3.0, 3.5, 7.0, 12.0, 15.0)]
+    out = _run_view(tmp_path, rows, ("32_output_latest_state.sql",), "latest_state",
+                    overrides=[f"job.latest-state.interval.s={interval_s}"])
+    assert [r["last_event_time"] for r in out] == [ts(t) for t in written]
 
 
 def test_alerts_keep_the_first_breach_of_each_storm(tmp_path):

@@ -31,8 +31,10 @@ def test_rule_changes_keep_every_operators_state(edited, capsys):
 def test_an_edit_that_removes_a_stateful_operator_is_caught_and_named(edited, capsys):
     latest = edited / "32_output_latest_state.sql"
     text = latest.read_text()
-    dedupe = ("FROM (\n  SELECT *, ROW_NUMBER() OVER (PARTITION BY vehicle_id ORDER BY event_ts DESC) AS rn\n"
-              "  FROM telemetry_valid)\nWHERE rn = 1;")
+    dedupe = ("FROM (\n  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, vehicle_id "
+              "ORDER BY event_ts DESC) AS rn\n"
+              "  FROM TABLE(TUMBLE(TABLE telemetry_valid, DESCRIPTOR(event_ts), {{job.latest-state.interval}})))\n"
+              "WHERE rn = 1;")
     assert dedupe in text
     latest.write_text(text.replace(dedupe, "FROM telemetry_valid;"))   # every reading, not the newest
     status = main(["--base", str(SQL_DIR), "--sql", str(edited)])
