@@ -134,6 +134,10 @@ SCHEMA: tuple[Key, ...] = (
     *(Key(o.config_group, o.target_option, *_TARGET[o.connector], o.doc, required=True) for o in OUTPUTS),
     Key("sinks", "flush.timeout.ms", _int(100, 60000), "an integer 100..60000",
         "Longest time an AWS sink buffers records before sending them.", default=5000),
+    # Cost: Firehose bills each record rounded up to 5 KB; a CSV line alone is ~60 bytes.
+    Key("sinks", "firehose.linger.ms", _int(0, 60000), "an integer 0..60000",
+        "How long the fast-lap and dead-letter lines gather into one Firehose record (up to Firehose's "
+        "1,000 KiB) before it goes to the sink; 0 sends every line as its own record.", default=200),
 
     Key("job", "watermark.out-of-orderness.ms", _int(0, 3_600_000), "an integer 0..3600000",
         "How far behind the newest event time a record may arrive and still count; older ones are "

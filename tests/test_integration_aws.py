@@ -29,8 +29,11 @@ from tests.scenario import (
     fast_lap_rows,
     payloads,
 )
+from tooling.aws_proxy import FIREHOSE_PUT, AwsProxy
 from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
 from tooling.local_run import end_markers, last_event_time, local_properties, start_on_moto
+
+FIREHOSE_RECORD_BYTES = 1000 * 1024        # Firehose's largest record (PutRecordBatch)
 
 pytestmark = [
     pytest.mark.integration,
@@ -59,9 +62,9 @@ def _send_with_end_marker(moto, res, records: list) -> list:
     return records
 
 
-def _start_job(moto, res, parallelism):
+def _start_job(moto, res, parallelism, endpoint=None):
     checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
-    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism)), checkpoints)
+    return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism, endpoint=endpoint)), checkpoints)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +84,8 @@ def scenario_outputs(moto_server):
     def lines(view: str) -> list[str]:
         return read_output(moto, res, BY_VIEW[view])
 
-    def run_job(alerts_before: int):
-        client = _start_job(moto, res, parallelism=1)
+    def run_job(alerts_before: int, endpoint=None):
+        client = _start_job(moto, res, parallelism=1, endpoint=endpoint)
         try:
             for view, at_least in (("window_aggregates", len(expected_windows())), ("latest_state", len(VALID)),
                                    ("dead_letters", len(EXPECTED_REASONS) + 1), ("fast_laps", len(EXPECTED_FAST_LAPS)),
@@ -99,11 +102,16 @@ def scenario_outputs(moto_server):
             "state": [json.loads(x) for x in lines("latest_state")],
             "dead_letters": [json.loads(x) for x in lines("dead_letters")],
             "fast_laps": lines("fast_laps"),
+            "lines": {"fast_laps": lines("fast_laps"), "dead_letters": lines("dead_letters")},
             "alerts": [json.loads(a) for a in lines("alerts")],
         }
 
-    metrics = run_job(alerts_before=0)
+    # The first run through the recording proxy: what the sinks really send.
+    with AwsProxy(moto.endpoint) as proxy:
+        metrics = run_job(alerts_before=0, endpoint=proxy.endpoint)
     first = collect()
+    first["firehose_records"] = {output: proxy.record_sizes[(operation, res.target(BY_VIEW[output]))]
+                                 for output in ("fast_laps", "dead_letters") for operation in FIREHOSE_PUT[:1]}
     # Reprocessing the same stream from TRIM_HORIZON (a new job, no state), as after losing state
     # or replaying for a fix: the same windows must land on the same items.
     run_job(alerts_before=len(first["alerts"]))
@@ -112,6 +120,15 @@ def scenario_outputs(moto_server):
 
 def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
     assert fast_lap_rows(csv.reader(scenario_outputs["fast_laps"])) == EXPECTED_FAST_LAPS
+
+
+def test_firehose_lines_travel_many_to_a_record(scenario_outputs):
+    """Firehose bills every record rounded up to 5 KB: the lines go packed (sinks.firehose.linger.ms),
+    and what it delivers is exactly the lines, one per row."""
+    for output in ("fast_laps", "dead_letters"):
+        sizes, lines = scenario_outputs["firehose_records"][output], scenario_outputs["lines"][output]
+        assert 0 < len(sizes) < len(lines) and max(sizes) <= FIREHOSE_RECORD_BYTES, (output, sizes)
+        assert sum(sizes) == sum(len(line.encode()) + 1 for line in lines), output
 
 
 def test_dead_letters_through_firehose_with_reasons(scenario_outputs):

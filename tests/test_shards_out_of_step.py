@@ -48,8 +48,8 @@ def test_fewer_subtasks_than_shards_give_the_same_outputs(backlog_runs, parallel
 
 
 def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, tmp_path):
-    """Shard 1 says nothing for longer than the idle timeout while shard 0's vehicle moves the
-    watermark to 54 s; then shard 1 delivers readings of 10..19 s (a device catching up after a
+    """Shard 1 says nothing after its first reading for longer than the idle timeout while shard
+    0's vehicle moves the watermark to 54 s; then shard 1 delivers readings of 10..19 s (a device catching up after a
     dead zone) and of 70..79 s, and end markers close the windows. Its subtask is on time by its
     own watermark, but downstream of the shuffle the job's watermark is already past 10..19 s:
     those ten are late, dead-lettered and counted, not dropped. One subtask per shard."""
@@ -65,15 +65,18 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
     config = parse(local_properties(moto, res, parallelism=2, idle_ms=2000))
     job = start_on_moto(config, Checkpoints(tmp_path / "checkpoints", interval_ms=1000))
     try:
+        # Shard 1 delivers once, then goes quiet (a shard that never delivered anything is another
+        # case: its subtask had no per-split watermark to declare idle).
+        send(quiet_key, [record("quiet", 0)])
         send(busy_key, [record("busy", s) for s in range(60)])
         latest = BY_VIEW["latest_state"]
         # The latest state of 40..50 s is written once the watermark passes 50 s.
         _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(49) for i in read_output(moto, res, latest)),
-                  explain=lambda: (read_output(moto, res, latest), job.status(), job.failures(), job.counters(60, 0)))
+                  explain=lambda: (read_output(moto, res, latest), job.status(), job.failures(), job.counters(61, 0)))
         time.sleep(3)       # the watermark (59 s - 5 s) reaches the dedupe; shard 1 is idle by now
         send(quiet_key, [record("quiet", s) for s in [*range(10, 20), *range(70, 80)]])
-        seen = job.counters(read=80, rejected=10)
-        assert (seen["read"], seen["late"]) == (80, 10), seen
+        seen = job.counters(read=81, rejected=10)
+        assert (seen["read"], seen["late"]) == (81, 10), seen
         # Only now: an end marker moves its shard's watermark far ahead, and every reading of a
         # shard quiet meanwhile would be behind it.
         for key, marker in end_markers(kinesis, arn, ts(79), 60):
@@ -84,15 +87,16 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
         letters = [json.loads(d) for d in read_output(moto, res, BY_VIEW["dead_letters"])]
         windows = {(w["vehicle_id"], w["window_start"]): w["record_count"]
                    for w in map(json.loads, read_output(moto, res, BY_VIEW["window_aggregates"]))}
-        counters = job.counters(read=82, rejected=12)
+        counters = job.counters(read=83, rejected=12)
     finally:
         job.cancel().result()
     assert sorted((d["reason"], d.get("vehicle_id"), d.get("event_time")) for d in letters) == sorted(
         [*(("late", "quiet", ts(s)) for s in range(10, 20)),
          *(("heartbeat", "local-run-end-marker", ts(79 + 120)) for _ in range(2))])
-    assert windows == {("busy", ts(0)): 60, ("quiet", ts(60)): 10, ("__fleet__", ts(0)): 60, ("__fleet__", ts(60)): 10}
+    assert windows == {("busy", ts(0)): 60, ("quiet", ts(0)): 1, ("quiet", ts(60)): 10,
+                       ("__fleet__", ts(0)): 61, ("__fleet__", ts(60)): 10}
     # read = valid + rejected, in the job's own counters too
-    assert (counters["read"], counters["late"], counters["heartbeat"]) == (82, 10, 2)
+    assert (counters["read"], counters["late"], counters["heartbeat"]) == (83, 10, 2)
 
 
 def _wait_for(condition, timeout_s: float = 60, explain=lambda: "") -> None:

@@ -8,7 +8,7 @@ import pytest
 from jobs import sql_files
 from jobs.config import document, interval_literal, parse
 from jobs.io import AwsIO, sink_ddl
-from jobs.outputs import OUTPUTS
+from jobs.outputs import BY_VIEW, OUTPUTS
 from tests.fixtures import T0, line, record
 from tests.test_config import minimal
 from tooling.file_io import FileIO
@@ -123,13 +123,20 @@ def test_aws_connector_options_come_from_config():
         "source.reader.type": "POLLING"}
     sinks = {o.view: io.sink_options(o) for o in OUTPUTS}
     common = {**aws, "sink.flush-buffer.timeout": "1000", "sink.http-client.protocol.version": "HTTP1_1"}
-    assert sinks["fast_laps"] == {"connector": "firehose", "delivery-stream": "fast-laps", "format": "raw", **common}
-    assert sinks["dead_letters"] == {"connector": "firehose", "delivery-stream": "dead-letters", "format": "raw",
-                                     **common}
+    # Firehose with many lines to a record (connectors/src/main/java/.../PackedFirehoseTableFactory.java).
+    packed = {"connector": "firehose-packed", "sink.pack.linger.ms": "200", "format": "raw", **common}
+    assert sinks["fast_laps"] == {"delivery-stream": "fast-laps", **packed}
+    assert sinks["dead_letters"] == {"delivery-stream": "dead-letters", **packed}
     assert sinks["alerts"] == {"connector": "kinesis", "format": "json", **common,
                                "stream.arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/alerts"}
     assert sinks["window_aggregates"] == {"connector": "dynamodb", "table-name": "window-aggregates", **common}
     assert sinks["latest_state"] == {"connector": "dynamodb", "table-name": "latest-state", **common}
+
+
+def test_firehose_linger_0_sends_one_line_per_record():
+    io = AwsIO(parse(document({**minimal(), "sinks": {"firehose.linger.ms": "0"}})))
+    assert io.sink_options(BY_VIEW["fast_laps"])["connector"] == "firehose"
+    assert "sink.pack.linger.ms" not in io.sink_options(BY_VIEW["fast_laps"])
 
 
 def test_on_aws_no_endpoint_credentials_or_http1():

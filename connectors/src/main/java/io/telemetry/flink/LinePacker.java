@@ -4,22 +4,24 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.types.Row;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 
 /**
- * Packs newline-terminated lines (field 0 of each row) into records of up to {@code maxBytes}
- * UTF-8 bytes, for a Firehose sink: Firehose bills every record rounded up to 5 KB, so a ~60-byte
- * CSV line sent alone costs ~80 times its size; Firehose concatenates the records it delivers, so
- * the S3 objects still hold one line per row.
+ * Packs newline-terminated lines (one STRING column) into rows of up to {@code maxBytes} UTF-8
+ * bytes, in front of a Firehose sink ({@link PackedFirehoseTableFactory}): Firehose bills every
+ * record rounded up to 5 KB, so a ~60-byte CSV line sent alone costs ~80 times its size, and it
+ * concatenates the records it delivers, so the S3 objects still hold one line per row.
  *
- * <p>A record leaves when the next line would not fit, {@code lingerMs} after its first line
- * (processing time), before every checkpoint barrier (so a checkpoint never covers a line that
- * is only in this buffer: nothing to keep in state, and the sink flushes it with the checkpoint),
- * and at the end of input. A line longer than maxBytes leaves alone (the sink then rejects it as
- * Firehose would; the dead letters cap their payload well below the limit).
+ * <p>A packed row leaves when the next line would not fit, {@code lingerMs} after its first line
+ * (processing time), before every checkpoint barrier (a checkpoint never covers a line that is
+ * only in this buffer: nothing to keep in state, and the sink flushes it with the checkpoint),
+ * and at the end of input. A line longer than maxBytes leaves alone (the sink then refuses it,
+ * as Firehose would; the dead letters cap their payload well below the limit).
  */
-public final class LinePacker extends AbstractStreamOperator<String>
-        implements OneInputStreamOperator<Row, String>, BoundedOneInput {
+public final class LinePacker extends AbstractStreamOperator<RowData>
+        implements OneInputStreamOperator<RowData, RowData>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
 
     private final int maxBytes;
@@ -40,11 +42,12 @@ public final class LinePacker extends AbstractStreamOperator<String>
     }
 
     @Override
-    public void processElement(StreamRecord<Row> element) {
-        String line = (String) element.getValue().getField(0);
-        if (line == null) {
+    public void processElement(StreamRecord<RowData> element) {
+        RowData row = element.getValue();
+        if (row.isNullAt(0)) {
             return;
         }
+        String line = row.getString(0).toString();
         int bytes = utf8Length(line);
         if (bufferBytes > 0 && bufferBytes + bytes > maxBytes) {
             flush();
@@ -54,7 +57,7 @@ public final class LinePacker extends AbstractStreamOperator<String>
             getProcessingTimeService().registerTimer(
                     getProcessingTimeService().getCurrentProcessingTime() + lingerMs,
                     t -> {
-                        if (generation == due) {  // not flushed since this record began
+                        if (generation == due) {  // not flushed since this row began
                             flush();
                         }
                     });
@@ -65,7 +68,7 @@ public final class LinePacker extends AbstractStreamOperator<String>
 
     private void flush() {
         if (bufferBytes > 0) {
-            output.collect(new StreamRecord<>(buffer.toString()));
+            output.collect(new StreamRecord<>(GenericRowData.of(StringData.fromString(buffer.toString()))));
             buffer.setLength(0);
             bufferBytes = 0;
         }
@@ -97,7 +100,7 @@ public final class LinePacker extends AbstractStreamOperator<String>
                 bytes++;
             } else if (c < 0x800) {
                 bytes += 2;
-            } else if (Character.isHighSurrogate(c)) {
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length()) {
                 bytes += 4;
                 i++;
             } else {
