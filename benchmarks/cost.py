@@ -63,7 +63,9 @@ def _run_job(records: list, parallelism: int, timeout_s: float) -> tuple[AwsProx
             while accounted() < len(sent) and time.monotonic() < deadline:
                 time.sleep(2)
             time.sleep(12)           # past a checkpoint: every sink has flushed
-            return proxy, res, {"sent": len(sent), "accounted": accounted()}
+            # Lines, not Firehose records: the job sends many lines to a record.
+            return proxy, res, {"sent": len(sent), "accounted": accounted(),
+                                "fast_laps": len(read_output(moto, res, BY_VIEW["fast_laps"]))}
         finally:
             job.cancel().result()
 
@@ -203,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     alerts = len(proxy.record_sizes.get(("Kinesis_20131202.PutRecords", res.target(BY_VIEW["alerts"])), [])) \
         * per_million
     reading_bytes = sum(len(d) for _, d in records) / len(records)
-    fast = len(proxy.record_sizes.get(("Firehose_20150804.PutRecordBatch", res.target(BY_VIEW["fast_laps"])), []))
+    fast = run["fast_laps"]
     print(f"\nthe seed designs on paper, same prices and fleet ({alerts:,.0f} alerts and {fast * per_million:,.0f} "
           f"fast laps per million, {reading_bytes:,.0f} bytes per reading, as measured above):")
     totals = {}
