@@ -40,6 +40,7 @@ class Backlog:
     accounted: Callable[[], int]
     rest_of_records: list
     notes: dict = field(default_factory=dict)
+    extra: int = 0              # records sent beyond the backlog (counted as they are accounted for)
 
     def wait_until_steady(self, seconds: int = 3) -> int:
         """Until the records in the stream are processed as far as the watermark lets them."""
@@ -90,7 +91,7 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
         if interrupt:
             job = interrupt(job, backlog)
         deadline = time.monotonic() + timeout_s
-        while accounted() < len(records) and time.monotonic() < deadline:
+        while accounted() < len(records) + backlog.extra and time.monotonic() < deadline:
             time.sleep(2)
         backlog.notes["all accounted after s"] = time.monotonic() - deadline + timeout_s
         time.sleep(3)           # anything still in flight would show up now
