@@ -52,6 +52,14 @@ class Backlog:
         return last
 
 
+def wait_for(what: str, condition, timeout_s: float = 120, explain=lambda: ""):
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what} {explain()}"
+        time.sleep(0.2)
+    return value
+
+
 Interrupt = Callable[[LocalJob, Backlog], LocalJob]
 
 

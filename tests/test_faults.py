@@ -17,7 +17,7 @@ import time
 import pytest
 
 from jobs.config import parse
-from tests.backlog import Backlog, compare, compare_windows, run_backlog
+from tests.backlog import Backlog, compare, compare_windows, run_backlog, wait_for
 from tooling.aws_proxy import AwsProxy
 from tooling.local_run import LocalJob, python_worker_pids, start_on_moto
 
@@ -28,14 +28,6 @@ PARALLELISM = 2
 
 def _completed_checkpoints(job: LocalJob) -> int:
     return job.checkpoints()["counts"]["completed"]
-
-
-def _wait(what: str, condition, timeout_s: float = 120, explain=lambda: ""):
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what} {explain()}"
-        time.sleep(0.2)
-    return value
 
 
 def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, backlog_fleet, backlog_runs):
@@ -50,17 +42,17 @@ def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, b
     def kill(job: LocalJob, backlog: Backlog) -> LocalJob:
         backlog.notes["stopped at"] = backlog.wait_until_steady()
         before = _completed_checkpoints(job)
-        _wait("a checkpoint of the first half", lambda: _completed_checkpoints(job) > before)
-        workers = _wait("the Python workers", python_worker_pids)
+        wait_for("a checkpoint of the first half", lambda: _completed_checkpoints(job) > before)
+        workers = wait_for("the Python workers", python_worker_pids)
         rest = backlog.rest_of_records
         backlog.send(rest[:len(rest) // 2])
         # Mid-stream: once the second half has begun to reach the outputs; and more records come
         # after the kill (an idle worker's death goes unnoticed until the job next calls it).
-        _wait("the second half in the outputs", lambda: backlog.accounted() > backlog.notes["stopped at"])
+        wait_for("the second half in the outputs", lambda: backlog.accounted() > backlog.notes["stopped at"])
         os.kill(workers[0], signal.SIGKILL)
         killed = time.monotonic()
         backlog.send(rest[len(rest) // 2:])
-        restored = _wait("the restore from the checkpoint", lambda: job.checkpoints()["latest"]["restored"],
+        restored = wait_for("the restore from the checkpoint", lambda: job.checkpoints()["latest"]["restored"],
                          explain=job.failures)
         backlog.notes["restored checkpoint"] = restored["id"]
         backlog.notes["restored after s"] = time.monotonic() - killed

@@ -19,7 +19,7 @@ from jobs.config import parse
 from jobs.outputs import BY_VIEW
 from jobs.telemetry_job import Checkpoints
 from simulator import KinesisProducer
-from tests.backlog import compare
+from tests.backlog import compare, wait_for
 from tests.fixtures import line, record, ts
 from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
 from tooling.local_run import end_markers, local_properties, shard_keys, start_on_moto
@@ -71,8 +71,9 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
         send(busy_key, [record("busy", s) for s in range(60)])
         latest = BY_VIEW["latest_state"]
         # The latest state of 40..50 s is written once the watermark passes 50 s.
-        _wait_for(lambda: any(json.loads(i)["last_event_time"] == ts(49) for i in read_output(moto, res, latest)),
-                  explain=lambda: (read_output(moto, res, latest), job.status(), job.failures(), job.counters(61, 0)))
+        wait_for("the latest state of 40..50 s",
+                 lambda: any(json.loads(i)["last_event_time"] == ts(49) for i in read_output(moto, res, latest)),
+                 explain=lambda: (read_output(moto, res, latest), job.status(), job.failures(), job.counters(61, 0)))
         time.sleep(3)       # the watermark (59 s - 5 s) reaches the dedupe; shard 1 is idle by now
         send(quiet_key, [record("quiet", s) for s in [*range(10, 20), *range(70, 80)]])
         seen = job.counters(read=81, rejected=10)
@@ -81,8 +82,8 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
         # shard quiet meanwhile would be behind it.
         for key, marker in end_markers(kinesis, arn, ts(79), 60):
             send(key, [json.loads(marker)])
-        _wait_for(lambda: len(read_output(moto, res, BY_VIEW["window_aggregates"])) >= 4
-                  and len(read_output(moto, res, BY_VIEW["dead_letters"])) >= 12)
+        wait_for("the windows and dead letters", lambda: len(read_output(moto, res, BY_VIEW["window_aggregates"])) >= 4
+                 and len(read_output(moto, res, BY_VIEW["dead_letters"])) >= 12)
         time.sleep(3)       # anything more would show up now
         letters = [json.loads(d) for d in read_output(moto, res, BY_VIEW["dead_letters"])]
         windows = {(w["vehicle_id"], w["window_start"]): w["record_count"]
@@ -98,9 +99,3 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
     # read = valid + rejected, in the job's own counters too
     assert (counters["read"], counters["late"], counters["heartbeat"]) == (83, 10, 2)
 
-
-def _wait_for(condition, timeout_s: float = 60, explain=lambda: "") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out {explain()}"
-        time.sleep(0.5)
