@@ -68,6 +68,8 @@ def test_a_quiet_shard_s_old_readings_are_dead_lettered_late_not_dropped(moto, t
         # Shard 1 delivers once, then goes quiet (a shard that never delivered anything is another
         # case: its subtask had no per-split watermark to declare idle).
         send(quiet_key, [record("quiet", 0)])
+        # Read before shard 0 moves on, or it may arrive behind shard 0's watermark (late).
+        wait_for("the first reading of shard 1", lambda: job.counters(read=1, rejected=0)["read"] >= 1)
         send(busy_key, [record("busy", s) for s in range(60)])
         latest = BY_VIEW["latest_state"]
         # The latest state of 40..50 s is written once the watermark passes 50 s.
