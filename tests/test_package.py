@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # tooling cannot slip into what runs on Managed Flink.
 RUNTIME = {"main.py", "jobs/__init__.py", "jobs/cli.py", "jobs/config.py", "jobs/io.py", "jobs/msf_main.py",
            "jobs/outputs.py", "jobs/sql_files.py", "jobs/telemetry_job.py",
-           "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py"}
+           "udfs/__init__.py", "udfs/flink.py", "udfs/telemetry.py",
+           "udfs/telemetry_record.schema.json"}
 
 
 def _expected_entries(with_jar: bool) -> set[str]:
@@ -112,6 +113,22 @@ def _unpack(zip_path: Path, folder: Path) -> Path:
 def _isolated_env(*folders: Path) -> dict[str, str]:
     # Only these folders on the path: the repository checkout must not be importable.
     return {**PRISTINE_ENV, "PYTHONPATH": os.pathsep.join(map(str, folders))}
+
+
+@pytest.mark.unit
+def test_parser_reads_the_record_contract_from_the_unpacked_zip(tmp_path):
+    """udfs/telemetry.py builds its checks from udfs/telemetry_record.schema.json at import: the
+    zip must carry it (and the wheel: pyproject's package-data)."""
+    app = _unpack(build_package(tmp_path / "py.zip", None, python_only=True), tmp_path / "app")
+    script = ("import udfs.telemetry as t; "
+              f"assert t.SCHEMA_PATH.is_relative_to({str(app)!r}), t.SCHEMA_PATH; "
+              f"print(t.parse_record({line(record('veh-1', 1.0))!r})[:3])")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_isolated_env(app),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "(None, None, 'veh-1')"
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'udfs = ["telemetry_record.schema.json"]' in pyproject
 
 
 @pytest.mark.sql

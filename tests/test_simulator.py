@@ -294,6 +294,48 @@ def test_the_jobs_own_parser_agrees_with_the_manifest(faulty):
         assert (parse_record(text)[0] or "ok") == (outcome if outcome not in stream_only else "ok"), data
 
 
+# ---- the record contract (udfs/telemetry_record.schema.json, API Gateway's model) ---------------------
+def _record_contract():
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a dev dependency")
+    from udfs.telemetry import RECORD_SCHEMA
+
+    return jsonschema.Draft4Validator(RECORD_SCHEMA)
+
+
+@pytest.mark.unit
+def test_clean_records_satisfy_the_record_contract():
+    contract = _record_contract()
+    records = clean_records(FleetConfig(vehicles=12, hz=2, duration=300, seed=3))
+    assert len(records) == 7200
+    bad = [data for _, data in records if not contract.is_valid(json.loads(data))]
+    assert not bad, [e.message for e in contract.iter_errors(json.loads(bad[0]))]
+
+
+@pytest.mark.unit
+def test_records_the_manifest_marks_malformed_break_the_record_contract_and_no_others_do(faulty):
+    sim, records, _, _, _ = faulty
+    contract = _record_contract()
+    malformed = {e["index"]: e for e in sim.manifest if e["kind"] == "malformed"}
+    judged = Counter()
+    for i, entry in malformed.items():
+        try:
+            obj = json.loads(records[i][1])
+        except ValueError:  # not UTF-8 or not JSON: API Gateway refuses such a body before any model applies
+            judged["not_json"] += 1
+            continue
+        if entry["expected"] == "dead_letter:future_event_time":
+            assert contract.is_valid(obj), entry  # well-formed; only the stream's clock tells it is ahead
+            judged["future"] += 1
+        else:
+            assert not contract.is_valid(obj), entry
+            judged["invalid"] += 1
+    assert judged["not_json"] and judged["invalid"], judged
+    # Everything else (readings, duplicates, late and out-of-order copies) is a well-formed record.
+    for i in range(0, len(records), 7):
+        if i not in malformed:
+            assert contract.is_valid(json.loads(records[i][1])), records[i]
+
+
 @pytest.mark.unit
 def test_out_of_order_records_really_are_out_of_order_but_within_the_watermark(faulty):
     sim, _, _, accepted, _ = faulty  # accepted: in arrival order, so they passed the watermark

@@ -6,6 +6,7 @@ Layout (MSF unpacks the zip and reads the run options group `kinesis.analytics.f
 
     main.py                         jobs/msf_main.py: the entry file (run options `python`)
     jobs/*.py, udfs/*.py            the job's packages, imported from the zip root
+    udfs/telemetry_record.schema.json  the record contract, read by udfs/telemetry.py at import
     sql/*.sql                       the business SQL, read by jobs/sql_files.py at ../sql
     lib/telemetry-connectors.jar    the shaded AWS connectors (run options `jarfile`)
 
@@ -34,6 +35,8 @@ DEFAULT_JAR = CONNECTOR_JAR
 ENTRY_FILE = "main.py"
 JAR_IN_ZIP = "lib/telemetry-connectors.jar"
 PACKAGES = ("jobs", "udfs")
+# .json: udfs/telemetry_record.schema.json, the record contract the parser reads at import.
+PACKAGE_FILE_TYPES = (".py", ".json")
 CONNECTOR_ARTIFACTS = ("org.apache.flink:flink-connector-aws-kinesis-streams:6.0.0-2.0",
                        "org.apache.flink:flink-connector-aws-kinesis-firehose:6.0.0-2.0",
                        "org.apache.flink:flink-connector-dynamodb:6.0.0-2.0")
@@ -54,8 +57,8 @@ def sources(root: Path = PROJECT_DIR) -> dict[str, Path]:
     """Zip entry name -> file, for everything but the jar."""
     files = {ENTRY_FILE: root / "jobs" / "msf_main.py"}
     for package in PACKAGES:
-        for path in (root / package).rglob("*.py"):
-            if "__pycache__" not in path.parts:
+        for path in (root / package).rglob("*"):
+            if path.suffix in PACKAGE_FILE_TYPES and "__pycache__" not in path.parts:
                 files[path.relative_to(root).as_posix()] = path
     for path in (root / "sql").glob("*.sql"):
         files[f"sql/{path.name}"] = path

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from datetime import datetime
+from pathlib import Path
 
 # Dead-letter reason codes produced here. Lateness is measured in SQL (it needs the watermark)
 # and passed in; 'duplicate' is decided in SQL (it needs keyed state).
@@ -20,38 +21,80 @@ LATE_DETAIL = "event_time is at or behind the watermark"
 HEARTBEAT_DETAIL = "a heartbeat: moves the watermark, carries no reading"
 FUTURE_DETAIL = "event_time is further ahead of the stream's clock than job.max-future-skew.s"
 
+# The record contract, one JSON Schema (draft-04) shared with the API Gateway model, the docs and the
+# tests: the patterns, types and ranges below are read from it once, at import, into the same tuples
+# the hot path always used. What a schema cannot say (a real calendar date, finite numbers) stays in
+# the code below; docs/record-and-alerts.md lists the differences.
+SCHEMA_PATH = Path(__file__).with_name("telemetry_record.schema.json")
+RECORD_SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
 # {"heartbeat": true, "event_time": ...}: a record that only moves the watermark (closes windows
 # when the fleet is quiet, or at the end of a finite run); dead-lettered with reason 'heartbeat'.
 HEARTBEAT = "heartbeat"
 _WHEELS = ("front_left", "front_right", "rear_left", "rear_right")
-FLEET_ID = "__fleet__"  # reserved for the fleet-wide window row
-VEHICLE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-# ASCII digits only (Python's \d also takes other scripts' digits, which the source's Java does not).
-EVENT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
-# (output column, path in the JSON, integer?, min, max). Physical ranges: a value outside is a
-# broken sensor or a broken producer, never a fast car.
-_NUMERIC = (
-    ("speed", ("speed",), False, 0.0, 500.0),
-    ("rpm", ("rpm",), True, 0, 25000),
-    ("gear", ("gear",), True, 0, 8),
-    ("throttle", ("throttle",), False, 0.0, 1.0),
-    ("brakes", ("brakes",), False, 0.0, 1.0),
-    ("steering_angle", ("steering_angle",), False, -1.0, 1.0),
-    ("engine_temp", ("temperatures", "engine"), False, -50.0, 1500.0),
-    *((f"brake_temp_{w}", ("temperatures", "brakes", w), False, -50.0, 1500.0) for w in _WHEELS),
-    *((f"tire_temp_{w}", ("temperatures", "tires", w), False, -50.0, 1500.0) for w in _WHEELS),
-    ("fuel_consumption", ("fuel_consumption",), False, 0.0, 100.0),
-    ("lap_time", ("lap_time",), False, 1e-9, 3600.0),
+
+def _branch(title: str) -> dict:
+    return next(b for b in RECORD_SCHEMA["anyOf"] if b["title"] == title)
+
+
+def _unanchored(pattern: str) -> str:
+    """'^X$' (JSON Schema patterns search, so the schema anchors them) -> X (used with fullmatch)."""
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        raise ValueError(f"{SCHEMA_PATH.name}: pattern {pattern!r} must be anchored with ^...$")
+    return pattern[1:-1]
+
+
+def _schema_numbers(node: dict, path: tuple[str, ...] = ()):
+    """(path, integer?, min, max) of every required number under node, in the schema's order."""
+    for name in node["required"]:
+        sub = node["properties"][name]
+        if sub.get("type") == "object":
+            yield from _schema_numbers(sub, (*path, name))
+        elif sub.get("type") in ("number", "integer"):
+            yield (*path, name), sub["type"] == "integer", sub.get("minimum"), sub.get("maximum")
+
+
+_READING = _branch("reading")
+if _branch(HEARTBEAT)["properties"][HEARTBEAT] != {"enum": [True]}:
+    raise ValueError(f"{SCHEMA_PATH.name}: the heartbeat branch must be keyed by {HEARTBEAT!r}: true")
+_VEHICLE_ID = _READING["properties"]["vehicle_id"]
+(FLEET_ID,) = _VEHICLE_ID["not"]["enum"]  # reserved for the fleet-wide window row
+VEHICLE_ID = re.compile(_unanchored(_VEHICLE_ID["pattern"]))
+# ASCII digits only (Python's \d also takes other scripts' digits, which the source's Java does not).
+EVENT_TIME = re.compile(_unanchored(_READING["properties"]["event_time"]["pattern"]))
+
+# Output columns, in the job's column order, and where each comes from in the record. Ranges are the
+# schema's (physical ranges: a value outside is a broken sensor or a broken producer, never a fast car).
+_COLUMNS = (
+    ("speed", "speed"), ("rpm", "rpm"), ("gear", "gear"), ("throttle", "throttle"), ("brakes", "brakes"),
+    ("steering_angle", "steering_angle"), ("engine_temp", "temperatures.engine"),
+    *((f"brake_temp_{w}", f"temperatures.brakes.{w}") for w in _WHEELS),
+    *((f"tire_temp_{w}", f"temperatures.tires.{w}") for w in _WHEELS),
+    ("fuel_consumption", "fuel_consumption"), ("lap_time", "lap_time"),
 )
-# Required by the record contract but not used downstream: checked for presence and type only.
-_REQUIRED_NUMBERS = (
-    ("suspension", "ride_height"),
-    *(("suspension", "damper_settings", w) for w in _WHEELS),
-    ("pressures", "engine"),
-    *(("pressures", "brakes", w) for w in _WHEELS),
-    *(("pressures", "tires", w) for w in _WHEELS),
-)
+
+
+def _from_schema():
+    numbers = {path: (integer, lo, hi) for path, integer, lo, hi in _schema_numbers(_READING)}
+    numeric = []
+    for column, dotted in _COLUMNS:
+        path = tuple(dotted.split("."))
+        if path not in numbers or None in numbers[path][1:]:
+            raise ValueError(f"{SCHEMA_PATH.name}: {dotted} must be a required number with minimum and maximum")
+        integer, lo, hi = numbers.pop(path)
+        cast = int if integer else float  # 0.0..500.0 and 0..25000 in the detail texts, however the JSON writes them
+        numeric.append((column, path, integer, cast(lo), cast(hi)))
+    for path, (integer, lo, hi) in numbers.items():
+        if integer or lo is not None or hi is not None:
+            raise ValueError(f"{SCHEMA_PATH.name}: {'.'.join(path)} has no column, so the parser checks only "
+                             f"that it is a number: give it a column or drop its integer type and bounds")
+    return tuple(numeric), tuple(numbers)
+
+
+# (output column, path in the JSON, integer?, min, max), and the numbers required by the record
+# contract but not used downstream: checked for presence and type only.
+_NUMERIC, _REQUIRED_NUMBERS = _from_schema()
 
 STRING_FIELDS = ("reason", "detail", "vehicle_id", "event_time")
 FIELDS = (*STRING_FIELDS, *(c[0] for c in _NUMERIC))
