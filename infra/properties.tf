@@ -20,6 +20,9 @@ locals {
     "sink.dead-letters" = {
       "delivery-stream" = module.dead_letter_delivery.name
     }
+    "sink.raw-archive" = {
+      "delivery-stream" = module.raw_archive_delivery.name
+    }
     "sink.alerts" = {
       "stream.arn" = module.alert_stream.arn
     }

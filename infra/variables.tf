@@ -37,6 +37,8 @@ variable "names" {
     dead_letter_bucket          = optional(string, "telemetry-dead-letters")
     fast_laps_delivery_stream   = optional(string, "telemetry-fast-laps")
     dead_letter_delivery_stream = optional(string, "telemetry-dead-letters")
+    raw_archive_bucket          = optional(string, "telemetry-raw-archive")
+    raw_archive_delivery_stream = optional(string, "telemetry-raw-archive")
     aggregates_table            = optional(string, "telemetry-window-aggregates")
     latest_state_table          = optional(string, "telemetry-latest-state")
     application                 = optional(string, "telemetry-job")
@@ -281,7 +283,7 @@ variable "property_overrides" {
   default     = {}
   validation {
     condition = alltrue([for g in keys(var.property_overrides) : contains(
-    ["aws", "source.telemetry", "sink.fast-laps", "sink.dead-letters", "sink.alerts", "sink.window-aggregates", "sink.latest-state", "sinks", "job", "rules"], g)])
+    ["aws", "source.telemetry", "sink.fast-laps", "sink.dead-letters", "sink.alerts", "sink.window-aggregates", "sink.latest-state", "sink.raw-archive", "sinks", "job", "rules"], g)])
     error_message = "property_overrides: unknown property group (see jobs/config.py SCHEMA)."
   }
   validation {
@@ -289,7 +291,7 @@ variable "property_overrides" {
       ["aws.region", "aws.endpoint", "aws.credentials.provider", "aws.credentials.access-key-id", "aws.credentials.secret-key",
         "source.telemetry.stream.arn", "source.telemetry.reader.type", "source.telemetry.efo.consumer.name", "source.telemetry.init.position",
         "sink.fast-laps.delivery-stream", "sink.dead-letters.delivery-stream", "sink.alerts.stream.arn",
-    "sink.window-aggregates.table-name", "sink.latest-state.table-name"], "${g}.${k}")]]))
+    "sink.window-aggregates.table-name", "sink.latest-state.table-name", "sink.raw-archive.delivery-stream"], "${g}.${k}")]]))
     error_message = "property_overrides may not set keys Terraform derives from resources, nor local-only aws.* keys."
   }
 }

@@ -40,8 +40,10 @@ def _with(options: dict[str, str]) -> str:
 
 def register_source(t_env, config: Config, io) -> None:
     """Declare `telemetry_raw`: one row per record read: `payload` (text; invalid UTF-8 becomes
-    U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime) and
-    `verdict` ('F' too far ahead, 'L' late, '-' neither).
+    U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime),
+    `verdict` ('F' too far ahead, 'L' late, '-' neither) and where it came from: `shard_id`,
+    `arrival_ts` (Kinesis' approximate arrival), `sequence_number`, `payload_base64` (the exact
+    bytes when they are not UTF-8, else NULL).
 
     Event time is decided inside the source, per split (Kinesis shard, replayed file), by the
     project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
@@ -53,7 +55,7 @@ def register_source(t_env, config: Config, io) -> None:
     watermark after the source, over all of a subtask's shards interleaved.
     """
     from pyflink.common import Duration, Types, WatermarkStrategy
-    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.datastream import DataStream, StreamExecutionEnvironment
     from pyflink.java_gateway import get_gateway
     from pyflink.table import DataTypes, Schema
 
@@ -65,16 +67,30 @@ def register_source(t_env, config: Config, io) -> None:
     # Stable ids: a savepoint's source positions and per-shard verdicts are found again by them.
     stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING()).uid("telemetry-source")
     stream = io.per_split(stream, config)
+    read = getattr(get_gateway().jvm.io.telemetry.flink, "JobMetrics$CountRead")()
+    stream = DataStream(stream._j_data_stream.map(read).uid("records-read").name("records read"))
     table = t_env.from_data_stream(stream, Schema.new_builder()
                                    .column("f0", DataTypes.STRING())
                                    .column_by_metadata("event_ts", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
                                    .watermark("event_ts", "SOURCE_WATERMARK()")
                                    .build())
     t_env.create_temporary_view("telemetry_source", table)
-    # The line is <event ms> TAB <verdict> TAB <payload>.
-    t_env.execute_sql("CREATE TEMPORARY VIEW telemetry_raw AS SELECT "
-                      "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 3) AS payload, event_ts, "
-                      "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1, 1) AS verdict FROM telemetry_source")
+    # The line is <event ms> TAB <verdict> TAB <origin> TAB <payload>, origin = <shard id> SPACE
+    # <arrival ms> SPACE <sequence number> [SPACE <base64 of the bytes, if not UTF-8>]
+    # (TelemetryWatermarks.origin). Only the raw archive reads the origin's columns; the view is
+    # inlined into each reader, so the others never split it.
+    t_env.execute_sql(
+        "CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, "
+        "SPLIT_INDEX(origin, ' ', 0) AS shard_id, "
+        "TO_TIMESTAMP_LTZ(CAST(SPLIT_INDEX(origin, ' ', 1) AS BIGINT), 3) AS arrival_ts, "
+        "SPLIT_INDEX(origin, ' ', 2) AS sequence_number, "
+        "SPLIT_INDEX(origin, ' ', 3) AS payload_base64 "
+        "FROM (SELECT event_ts, "
+        "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1, 1) AS verdict, "
+        "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 3, "
+        "LOCATE(CHR(9), f0, POSITION(CHR(9) IN f0) + 3) - POSITION(CHR(9) IN f0) - 3) AS origin, "
+        "SUBSTRING(f0, LOCATE(CHR(9), f0, POSITION(CHR(9) IN f0) + 3) + 1) AS payload "
+        "FROM telemetry_source)")
 
 
 # Views computed once and handed on as a stream: several files read them and their rows cost a

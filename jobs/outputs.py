@@ -24,6 +24,9 @@ class Output:
     key: tuple[str, ...] = ()      # upsert key (DynamoDB items)
     partition_by: tuple[str, ...] = ()
     changelog: bool = False        # an updating stream (rows replaced per key), not insert-only
+    # Count the rows that reach the sink under this metric, with these (dimension, column) pairs
+    # (two, in udfs/metric_names.py's names): the job metrics Managed Flink sends to CloudWatch.
+    metric: tuple[str, tuple[tuple[str, str], ...]] | None = None
     # The contract: "name TYPE, ..." in order (TYPE: STRING, INT, BIGINT, DOUBLE). The sink is
     # declared with exactly these columns, and the job refuses to start when the view's differ,
     # so an edit to the SQL cannot silently change DynamoDB items or the alert JSON.
@@ -74,6 +77,10 @@ OUTPUTS = (
     Output("alerts", "kinesis", "alerts.jsonl", "Kinesis stream for alerts (JSON, partition key vehicle_id).",
            partition_by=("vehicle_id",),
            columns="alert_id STRING, vehicle_id STRING, rule STRING, channel STRING, value DOUBLE, "
-                   "threshold DOUBLE, baseline DOUBLE, event_time STRING, detected_at STRING"),
+                   "threshold DOUBLE, baseline DOUBLE, event_time STRING, detected_at STRING",
+           metric=("telemetryAlerts", (("Rule", "rule"), ("Channel", "channel")))),
+    Output("raw_archive", "firehose", "raw_archive.jsonl",
+           "Firehose stream that archives every record read, as received, as JSON lines.", lines=True,
+           columns="line STRING"),
 )
 BY_VIEW = {o.view: o for o in OUTPUTS}

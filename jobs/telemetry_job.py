@@ -177,7 +177,11 @@ def build(t_env, config: Config, io, sql_dir: Path | None = None):
         select = ", ".join(f"`{n}`" for n, _ in output.contract)
         if output.lines and io.line_suffix:
             select = f"line || {io.line_suffix}"
-        statements.add_insert_sql(f"INSERT INTO {output.table} SELECT {select} FROM {output.view}")
+        where = ""
+        if output.metric:
+            name, dims = output.metric
+            where = " WHERE count_row(" + ", ".join([f"'{name}'", *(f"'{d}', `{c}`" for d, c in dims)]) + ")"
+        statements.add_insert_sql(f"INSERT INTO {output.table} SELECT {select} FROM {output.view}{where}")
     return statements
 
 

@@ -232,7 +232,7 @@ RESOURCE_KEYS = {("source.telemetry", "stream.arn"), *((o.config_group, o.target
 # A new output fails test_every_output_has_its_infra until infra/ has it and it is named here.
 OUTPUT_MODULES = {"fast_laps": "fast_laps_delivery", "dead_letters": "dead_letter_delivery",
                   "window_aggregates": "window_aggregates_table", "latest_state": "latest_state_table",
-                  "alerts": "alert_stream"}
+                  "alerts": "alert_stream", "raw_archive": "raw_archive_delivery"}
 MODULE_SOURCE = {"firehose": "./modules/firehose_s3", "kinesis": "./modules/kinesis_stream",
                  "dynamodb": "./modules/dynamodb_table"}
 
@@ -463,9 +463,10 @@ def test_execution_role_has_exactly_the_connector_actions():
             assert "var.efo_consumer_name == null" in st["__dynamic_for_each__"]
     assert "/consumer/${var.efo_consumer_name}:*" in _merged("locals", MODULES / "flink_app")["efo_consumer_arn"]
 
-    # The root wires exactly the two delivery streams and the two tables.
+    # The root wires exactly the three delivery streams and the two tables.
     app = root_modules()["flink_app"]
-    assert app["delivery_stream_arns"] == ["${module.fast_laps_delivery.arn}", "${module.dead_letter_delivery.arn}"]
+    assert app["delivery_stream_arns"] == ["${module.fast_laps_delivery.arn}", "${module.dead_letter_delivery.arn}",
+                                           "${module.raw_archive_delivery.arn}"]
     assert app["table_arns"] == ["${module.window_aggregates_table.arn}", "${module.latest_state_table.arn}"]
 
 

@@ -29,6 +29,7 @@ from tests.scenario import (
     fast_lap_rows,
     payloads,
 )
+from tooling import archive
 from tooling.aws_proxy import FIREHOSE_PUT, AwsProxy
 from tooling.local_aws import LocalResources, create_resources, read_output, stream_arn
 from tooling.local_run import end_markers, last_event_time, local_properties, start_on_moto
@@ -92,7 +93,7 @@ def scenario_outputs(moto_server):
                                    ("alerts", alerts_before + len(expected_alerts()))):
                 _poll(lambda view=view: lines(view), lambda v, n=at_least: len(v) >= n)
             time.sleep(3)           # anything still in flight would show up now
-            return client.counters(len(records), len(EXPECTED_REASONS))
+            return client.counters(len(records), len(EXPECTED_REASONS) + 1)
         finally:
             client.cancel().result()
 
@@ -115,7 +116,11 @@ def scenario_outputs(moto_server):
     # Reprocessing the same stream from TRIM_HORIZON (a new job, no state), as after losing state
     # or replaying for a fix: the same windows must land on the same items.
     run_job(alerts_before=len(first["alerts"]))
-    return {"read": len(records), **first, "metrics": metrics, "again": collect()}
+    # The raw archive now holds every record twice (both jobs read the whole stream).
+    bucket, prefix = res.s3_location(BY_VIEW["raw_archive"])
+    archived = archive.read(f"s3://{bucket}/{prefix}", s3=moto.client("s3"))
+    return {"read": len(records), "sent": [data for _, data in records], **first, "metrics": metrics,
+            "again": collect(), "archive": archived}
 
 
 def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
@@ -178,13 +183,54 @@ def test_counts_reconcile_across_the_aws_outputs(scenario_outputs):
     assert out["read"] == valid + len(out["dead_letters"])
 
 
-def test_job_metrics_count_every_record_and_rejection(scenario_outputs):
-    """What Managed Flink forwards to CloudWatch: the source's records read, and every rejection
-    counted once under its reason (duplicates are found later, in SQL, and not counted there)."""
+def test_job_metrics_count_every_record_rejection_and_alert(scenario_outputs):
+    """What Managed Flink forwards to CloudWatch (udfs/metric_names.py): records read, valid,
+    every dead letter under its reason, every alert under its rule and channel; equal to the
+    scenario's hand-computed counts and to what the outputs hold."""
     from collections import Counter
 
-    want = Counter(r for r in EXPECTED_REASONS + ["heartbeat"] if r != "duplicate")
-    assert scenario_outputs["metrics"] == Counter(read=scenario_outputs["read"], **want)
+    from tooling.job_metrics import from_outputs
+
+    out = scenario_outputs
+    want = Counter(read=out["read"], valid=sum(len(r) for r in VALID.values()))
+    want.update(EXPECTED_REASONS + ["heartbeat"])
+    want.update(f"alert:{a[1]}:{a[2]}" for a in expected_alerts())
+    assert +out["metrics"] == want
+    assert from_outputs(out["read"], out["windows"], out["dead_letters"], out["alerts"]) == want
+
+
+def test_the_raw_archive_holds_every_record_as_sent(scenario_outputs):
+    """Every record read, byte for byte (the non-UTF-8 one through data_base64), in send order;
+    archived once per job that read it (two jobs) and kept once by the reader, by shard and
+    sequence number."""
+    records, seen = scenario_outputs["archive"]
+    assert [r.payload for r in records] == scenario_outputs["sent"]
+    assert (seen["lines"], seen["copies_dropped"]) == (2 * len(records), len(records))
+    assert len({r.shard_id for r in records}) == 1
+    assert [int(r.sequence_number) for r in records] == sorted(int(r.sequence_number) for r in records)
+    assert all(r.arrival_ms > 0 for r in records)
+
+
+def test_a_replay_of_the_raw_archive_gives_the_live_outputs(scenario_outputs, tmp_path):
+    """The analyst's path: the archive of the live run, replayed through the same SQL with files,
+    gives the same fast laps, windows, latest state, alerts and dead letters as the live job."""
+    from tooling.replay import replay_config, run
+
+    live = scenario_outputs
+    records, _ = live["archive"]
+    summary = run("archive", tmp_path, replay_config(), records=records)
+    assert summary["reconciled"] and summary["records_read"] == live["read"]
+
+    def jsonl(name):
+        return [json.loads(x) for x in (tmp_path / name).read_text().splitlines()]
+
+    assert sorted((tmp_path / "fast_laps.csv").read_text().splitlines()) == sorted(live["fast_laps"])
+    key = lambda w: (w["vehicle_id"], w.get("window_start", ""))  # noqa: E731
+    assert sorted(jsonl("window_aggregates.jsonl"), key=key) == sorted(live["windows"], key=key)
+    assert sorted(jsonl("latest_state.jsonl"), key=key) == sorted(live["state"], key=key)
+    assert alert_rows(jsonl("alerts.jsonl")) == alert_rows(live["alerts"])
+    letter = lambda d: (d["reason"], d.get("vehicle_id"), d.get("event_time"), d["payload"])  # noqa: E731
+    assert sorted(map(letter, jsonl("dead_letters.jsonl"))) == sorted(map(letter, live["dead_letters"]))
 
 
 def test_simulated_fleet_on_two_shards_exact_fast_laps(moto):

@@ -1,6 +1,7 @@
 """The analysts' SQL files and the connector declarations, without running Flink."""
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -147,8 +148,9 @@ def test_on_aws_no_endpoint_credentials_or_http1():
 
 
 def test_replay_source_lines_carry_event_time_and_verdict(tmp_path):
-    """A replayed line becomes `<event ms> TAB <verdict> TAB <payload>`, as the Kinesis
-    deserializer writes them. The stream's clock for a line is the median event time of the
+    """A replayed line becomes `<event ms> TAB <verdict> TAB <origin> TAB <payload>`, as the Kinesis
+    deserializer writes them (origin: `file <clock> <line number>`, and the bytes in base64 when a
+    line is not UTF-8: the raw archive keeps them). The stream's clock for a line is the median event time of the
     records that follow it (the last ones use those before): 'F' beyond job.max-future-skew.s
     (120 s); 'L' at or behind the newest accepted event time minus 5 s; unreadable gets 0."""
     def rec(seconds):
@@ -157,12 +159,15 @@ def test_replay_source_lines_carry_event_time_and_verdict(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     prepared = FileIO(source, tmp_path / "out").prepare(parse(document(minimal())), tmp_path / "work", followers=4)
-    out = [x.split(b"\t", 2) for x in prepared.read_bytes().split(b"\n")[:-1]]
+    out = [x.split(b"\t", 3) for x in prepared.read_bytes().split(b"\n")[:-1]]
     t0 = int(T0.timestamp() * 1000)
-    assert [(int(ms), verdict) for ms, verdict, _ in out] == [
+    assert [(int(ms), verdict) for ms, verdict, _, _ in out] == [
         (t0, b"-"), (t0 + 1000, b"-"), (0, b"-"), (0, b"F"), (t0 + 2000, b"-"), (t0 + 3000, b"-"), (0, b"-"),
         (t0 + 4000, b"-"), (t0 - 1000, b"L")]
-    assert [payload for _, _, payload in out] == [x if x != b"\r" else b"" for x in lines]
+    assert [payload for _, _, _, payload in out] == [x if x != b"\r" else b"" for x in lines]
+    origins = [origin.split(b" ") for _, _, origin, _ in out]
+    assert [(o[0], o[2]) for o in origins] == [(b"file", str(n).encode()) for n in range(1, 10)]
+    assert [o[3:] for o in origins] == [[]] * 2 + [[base64.b64encode(b"not json \xff")]] + [[]] * 6
 
 
 def test_ddl_rendering():
@@ -229,7 +234,7 @@ def _broken(**changes) -> str:
 def test_replay_and_kinesis_write_the_same_source_lines():
     """The replay's verdicts (Python, tooling/file_io.py) and the Kinesis deserializer's (Java) are two
     copies of one rule: fed the same payloads and clocks, they must write the same lines."""
-    from tooling.file_io import source_line
+    from tooling.file_io import origin, source_line
     from udfs.telemetry import contract_json
 
     gateway = _java_helpers()
@@ -247,12 +252,17 @@ def test_replay_and_kinesis_write_the_same_source_lines():
     newest_py, newest_java = [None], gateway.new_array(gateway.jvm.long, 1)
     newest_java[0] = -(2 ** 63)
     verdicts = []
-    for payload, clock in cases:
-        java = gateway.jvm.io.telemetry.flink.TelemetryWatermarks.line(contract, payload, clock, newest_java,
-                                                                       5000, 120_000)
-        python = source_line(payload.encode(), clock, newest_py, 5000, 120_000).decode()
+    watermarks = gateway.jvm.io.telemetry.flink.TelemetryWatermarks
+    for n, (payload, clock) in enumerate(cases):
+        java_origin = watermarks.origin("shardId-000000000003", clock, str(n), None)
+        assert java_origin == origin("shardId-000000000003", clock, str(n)).decode()
+        java = watermarks.line(contract, payload, java_origin, clock, newest_java, 5000, 120_000)
+        python = source_line(payload.encode(), java_origin.encode(), clock, newest_py, 5000, 120_000).decode()
         assert python == java, payload
         verdicts.append(python.split("\t")[:2])
+    raw = bytearray(b"\xff\xfe not UTF-8")
+    want = "s 1 2 " + base64.b64encode(bytes(raw)).decode()
+    assert watermarks.origin("s", 1, "2", raw) == origin("s", 1, "2", bytes(raw)).decode() == want
     assert [v for _, v in verdicts] == ["-", "-", "L", "-", "F", "-", "-", "-", "-", "L", "-", "-"]
     assert verdicts[10][0] == "0" and verdicts[11][0] == str(t0 + 126_000)
 

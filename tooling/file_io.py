@@ -5,6 +5,8 @@ partitioned) and writes the same source lines the Kinesis deserializer does, in 
 """
 from __future__ import annotations
 
+import base64
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import Config
@@ -12,16 +14,31 @@ from jobs.outputs import Output
 from udfs.telemetry import event_ms
 
 
-def source_line(payload: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
+def source_line(payload: bytes, origin: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
                 max_future_skew_ms: int) -> bytes:
     """The replay's copy of TelemetryWatermarks.line (Java), for one line of a file: the same
     verdicts, so a replay and the live job agree (the shared scenario test holds them to it)."""
-    return _source_line(payload, event_ms(payload.decode("utf-8", "replace")), clock, newest,
+    return _source_line(payload, origin, event_ms(payload.decode("utf-8", "replace")), clock, newest,
                         out_of_orderness_ms, max_future_skew_ms)
 
 
-def _source_line(payload: bytes, t: int | None, clock: int, newest: list[int], out_of_orderness_ms: int,
-                 max_future_skew_ms: int) -> bytes:
+def origin(shard_id: str, arrival_ms: int, sequence_number: str, raw: bytes | None = None) -> bytes:
+    """TelemetryWatermarks.origin (Java): where a record came from, for the raw archive."""
+    head = f"{shard_id} {arrival_ms} {sequence_number}".encode()
+    return head + b" " + base64.b64encode(raw) if raw is not None else head
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record to replay: its bytes and, from an archive, where it came from (else the file)."""
+    payload: bytes
+    shard_id: str = "file"
+    arrival_ms: int | None = None      # None: estimated from the records around it (FileIO.prepare)
+    sequence_number: str = ""
+
+
+def _source_line(payload: bytes, origin: bytes, t: int | None, clock: int, newest: list[int],
+                 out_of_orderness_ms: int, max_future_skew_ms: int) -> bytes:
     verdict, ms = b"-", 0
     if t is not None:
         if clock > 0 and t - clock > max_future_skew_ms:
@@ -32,7 +49,7 @@ def _source_line(payload: bytes, t: int | None, clock: int, newest: list[int], o
                 verdict = b"L"
             elif newest[0] is None or ms > newest[0]:
                 newest[0] = ms
-    return b"%d\t%s\t%s" % (ms, verdict, payload)
+    return b"%d\t%s\t%s\t%s" % (ms, verdict, origin, payload)
 
 
 class FileIO:
@@ -43,32 +60,43 @@ class FileIO:
     # Partitioning a filesystem sink would move key columns into directory names.
     partitioned = False
 
-    def __init__(self, input_path: str | Path, output_dir: str | Path, keep_running: bool = False):
+    def __init__(self, input_path: str | Path | None, output_dir: str | Path, keep_running: bool = False,
+                 records: list[Record] | None = None):
         """keep_running: the source keeps watching the file after reading it, so the job runs
-        until stopped (a savepoint needs a running job); otherwise the job ends with the file."""
+        until stopped (a savepoint needs a running job); otherwise the job ends with the file.
+        records: what to replay, instead of a JSON-lines file (the raw archive's records)."""
         self.keep_running = keep_running
-        self.input_path = Path(input_path).resolve()
+        self.input_path = Path(input_path).resolve() if input_path is not None else None
+        self.records = records
         self.prepared_path: Path | None = None
         self.output_dir = Path(output_dir).resolve()
 
     def prepare(self, config: Config, work_dir: Path, followers: int = 20) -> Path:
         """Copy the input as source lines (`source_line`): the file is one split, in file order.
 
-        The stream's clock stands in for the arrival time a replayed record no longer has: the median
+        Records from the raw archive carry their arrival time, the stream's clock. For a captured
+        file, the stream's clock stands in for the arrival time a replayed record no longer has: the median
         event time of the next `followers` valid records (at the end of the file, the last
         ones). A record with a wrong clock is judged against the records around it, and the first
         record after a quiet spell is not, since its followers came after the same spell. Lines
         are cut at '\n' only; a carriage return inside a line becomes a space (the line reader
-        would split there), one before the '\n' is dropped.
+        would split there), one before the '\n' is dropped; so does a newline inside an archived
+        record.
         """
-        lines = self.input_path.read_bytes().split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        lines = [line.removesuffix(b"\r").replace(b"\r", b" ") for line in lines]
+        records = self.records
+        if records is None:
+            lines = self.input_path.read_bytes().split(b"\n")
+            if lines and lines[-1] == b"":
+                lines.pop()
+            records = [Record(line.removesuffix(b"\r"), sequence_number=str(n)) for n, line in enumerate(lines, 1)]
+        # The file reader splits lines at '\n' and '\r'.
+        lines = [r.payload.replace(b"\r", b" ").replace(b"\n", b" ") for r in records]
         times = [event_ms(line.decode("utf-8", "replace")) for line in lines]
         valid = [(i, t) for i, t in enumerate(times) if t is not None]
-        clocks = [0] * len(lines)
+        clocks = [r.arrival_ms or 0 for r in records]
         for pos, (i, _) in enumerate(valid):
+            if records[i].arrival_ms is not None:
+                continue
             window = [t for _, t in valid[pos + 1:pos + 1 + followers]]
             if len(window) < followers // 2:
                 window = [t for _, t in valid[max(0, pos - followers):pos]] + window
@@ -78,8 +106,10 @@ class FileIO:
         job = config["job"]
         delay, skew, newest = job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, [None]
         with self.prepared_path.open("wb") as f:
-            for t, clock, line in zip(times, clocks, lines):
-                f.write(_source_line(line, t, clock, newest, delay, skew) + b"\n")
+            for t, clock, line, r in zip(times, clocks, lines, records):
+                raw = r.payload if line.decode("utf-8", "replace").encode() != r.payload else None
+                f.write(_source_line(line, origin(r.shard_id, clock, r.sequence_number, raw), t, clock, newest,
+                                     delay, skew) + b"\n")
         return self.prepared_path
 
     def source(self, config: Config):

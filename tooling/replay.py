@@ -1,7 +1,12 @@
-"""Replay a captured JSON-lines file through the same SQL, with files instead of AWS.
+"""Replay captured telemetry through the same SQL, with files instead of AWS.
 
     python -m tooling.replay captured.jsonl --out replay-out [--config props.json] [--set rules.threshold.engine=120]
                           [--manifest manifest.jsonl]
+    python -m tooling.replay s3://bucket/raw-archive/ --from 2026-11-23T12 --to 2026-11-23T13 --out replay-out
+
+The input is a JSON-lines capture (one payload per line) or the job's raw archive
+(tooling/archive.py: an s3:// prefix, a folder of its objects or one object), optionally one
+range of arrival hours of it.
 
 Runs the job on Flink's MiniCluster (bounded, parallelism 1, watermark advanced per record so
 the result is the same on every run) and writes, in --out:
@@ -23,7 +28,8 @@ from jobs.cli import Parser, fail
 from jobs.config import SCHEMA, Config, ConfigError, document, parse, read_json
 from jobs.outputs import OUTPUTS
 from jobs.telemetry_job import build, configure, create_table_env
-from tooling.file_io import FileIO
+from tooling import archive
+from tooling.file_io import FileIO, Record
 from tooling.paths import CONNECTOR_JAR, HELPERS_JAR
 from tooling.scoring import health, health_line, read_jsonl, score
 from udfs.telemetry import FLEET_ID
@@ -98,7 +104,9 @@ def java_helpers(jar: Path | None = None) -> Path:
     raise ConfigError(f"{jar or HELPERS_JAR} is missing: run `make helpers` (it compiles the job's Java helpers)")
 
 
-def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None) -> dict:
+def run(input_path: Path | str, out_dir: Path, config: Config, jar: Path | None = None,
+        records: list[Record] | None = None) -> dict:
+    """Replay the capture at input_path, or `records` (read from the archive input_path names)."""
     started = time.monotonic()
     jar = java_helpers(jar)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +115,8 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism") or 1, jars=(jar,))
     configure(t_env, config)
-    build(t_env, config, FileIO(input_path, work)).execute().wait()
+    io = FileIO(None, work, records=records) if records is not None else FileIO(input_path, work)
+    build(t_env, config, io).execute().wait()
 
     outputs: dict[str, list] = {}
     for output in OUTPUTS:
@@ -120,7 +129,7 @@ def run(input_path: Path, out_dir: Path, config: Config, jar: Path | None = None
     shutil.rmtree(work, ignore_errors=True)
 
     windows = [json.loads(line) for line in outputs["window_aggregates"]]
-    read = count_records(input_path)
+    read = len(records) if records is not None else count_records(Path(input_path))
     valid = sum(w["record_count"] for w in windows if w["vehicle_id"] != FLEET_ID)
     reasons = Counter(json.loads(line)["reason"] for line in outputs["dead_letters"])
     rejected = sum(reasons.values())
@@ -152,7 +161,13 @@ def print_summary(summary: dict, out_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m tooling.replay", description=__doc__.split("\n\n")[0])
-    parser.add_argument("input", type=Path, help="captured telemetry, one JSON payload per line")
+    parser.add_argument("input", help="captured telemetry, one JSON payload per line; or the raw archive: "
+                        "s3://bucket/prefix, a folder of its objects, or one object")
+    parser.add_argument("--from", dest="start", metavar="HOUR",
+                        help="archive only: first arrival hour to replay, UTC, e.g. 2026-11-23T12")
+    parser.add_argument("--to", dest="end", metavar="HOUR", help="archive only: end of the range, exclusive")
+    parser.add_argument("--lag-hours", type=int, default=1,
+                        help="archive only: how many hours after an arrival Firehose may have filed it (default 1)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the output files")
     parser.add_argument("--config", type=Path, help="application properties JSON, MSF's shape; only the groups "
                         "that matter to a replay are needed (rules, job), AWS names are filled in")
@@ -164,20 +179,34 @@ def main(argv: list[str] | None = None) -> int:
                         help="the simulator's ground-truth manifest: also print alert recall/precision "
                              "and dead letters injected vs rejected")
     args = parser.parse_args(argv)
-    if not args.input.is_file():
-        parser.error(f"input file {args.input} does not exist")
+    archived = archive.is_archive(args.input)
+    if not archived and not Path(args.input).is_file():
+        parser.error(f"input {args.input} does not exist")
+    if not archived and (args.start or args.end):
+        parser.error("--from/--to select hours of the raw archive; the input is a capture file")
+    if args.lag_hours < 0:
+        parser.error("--lag-hours must be 0 or more")
     if str(args.out) == "-":
         parser.error("--out needs a folder ('-' is not standard output here)")
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out} is a file; give a folder")
     if args.manifest and not args.manifest.is_file():
         parser.error(f"--manifest {args.manifest} does not exist")
+    records = None
     try:
         config = replay_config(args.config, args.set)
         jar = java_helpers(args.jar)
-    except ConfigError as e:
+        if archived:
+            start = archive.parse_hour(args.start, "--from") if args.start else None
+            end = archive.parse_hour(args.end, "--to") if args.end else None
+            if start and end and end <= start:
+                raise ConfigError(f"--to {args.end} must be after --from {args.start}")
+            records, seen = archive.read(args.input, start, end, args.lag_hours)
+            print(f"archive {args.input}: {seen['objects']} objects, {seen['lines']} lines, {len(records)} records "
+                  f"in range, {seen['copies_dropped']} archived twice (kept once)")
+    except (ConfigError, archive.ArchiveError) as e:
         return fail(parser.prog, str(e))
-    summary = run(args.input, args.out, config, jar)
+    summary = run(args.input, args.out, config, jar, records)
     print_summary(summary, args.out)
     if args.manifest:
         scores = score(read_jsonl(args.manifest), read_jsonl(args.out / FILE_NAMES["alerts"]),

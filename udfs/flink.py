@@ -6,6 +6,7 @@ from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
+from udfs.metric_names import METRIC_GROUP, RECORDS_REJECTED
 from udfs.telemetry import FIELDS, INTEGER_FIELDS, REASONS, STRING_FIELDS, parse_record
 
 
@@ -19,14 +20,10 @@ def _field_type(name: str):
 
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
 
-# Managed Flink forwards to CloudWatch the metrics registered under this group, with each
-# key/value group below it as a dimension (docs: "Use custom metrics with Managed Service for
-# Apache Flink"). Elsewhere they are ordinary Flink metrics (REST API, any reporter).
-METRIC_GROUP = "kinesisanalytics"
-# Dimension Reason; 'duplicate' is decided later, in SQL. Records read are Flink's own
-# numRecordsOut of the source "telemetry": a counter here would cost every record a metric update
-# (measured: ~15% of the job's throughput), a rejection is rare.
-RECORDS_REJECTED = "telemetryRecordsRejected"
+# The job's counters: names in udfs/metric_names.py (Managed Flink sends them to CloudWatch).
+# Records read, valid, duplicates and the late found after the shuffle are counted in Java
+# (JobMetrics, CopyNumbers); here only the parser's rejections: a counter per record in Python
+# cost ~15% of the job's throughput, a rejection is rare.
 
 
 class _Parse(ScalarFunction):
@@ -45,7 +42,9 @@ class _Parse(ScalarFunction):
 
 # Java functions from the project's helpers (connectors/src/main/java), on pipeline.jars: SQL name -> class.
 JAVA_FUNCTIONS = {"rate_baselines_of": "io.telemetry.flink.RateBaselines",
-                  "copy_numbers_of": "io.telemetry.flink.CopyNumbers"}
+                  "copy_numbers_of": "io.telemetry.flink.CopyNumbers",
+                  # Counts an output's rows under its metric (jobs/outputs.py), in the job's INSERT.
+                  "count_row": "io.telemetry.flink.JobMetrics$CountRow"}
 
 
 def register(t_env: TableEnvironment) -> None:

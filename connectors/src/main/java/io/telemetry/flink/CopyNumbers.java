@@ -35,12 +35,16 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
     public static final String TIME_COLUMN = "event_ts";
 
     private transient Counter lateCounter;
+    private transient Counter duplicateCounter;
+    private transient Counter validCounter;
 
     @Override
     public void open(FunctionContext context) {
-        // The parser's rejection counter for 'late' (udfs/flink.py): counted where decided.
-        lateCounter = context.getMetricGroup().addGroup("kinesisanalytics").addGroup("Reason", "late")
-                .counter("telemetryRecordsRejected");
+        // Counted where decided: copy 1 is a valid reading (12_staging_valid.sql), 2.. duplicates,
+        // 0 late (the parser counts the late ones staging finds, under the same name).
+        lateCounter = JobMetrics.rejected(context.getMetricGroup(), "late");
+        duplicateCounter = JobMetrics.rejected(context.getMetricGroup(), "duplicate");
+        validCounter = context.getMetricGroup().addGroup(JobMetrics.GROUP).counter(JobMetrics.RECORDS_VALID);
     }
 
     /** Event times ahead of the watermark, ascending, each with the copies seen so far. */
@@ -93,6 +97,7 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
             seen.times = newTimes;
             seen.counts = newCounts;
         }
+        (copy == 1 ? validCounter : duplicateCounter).inc();
         collect(Row.of(copy));
     }
 }

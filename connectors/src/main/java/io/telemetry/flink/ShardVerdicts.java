@@ -15,8 +15,8 @@ import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 
 /**
- * The late verdict per Kinesis shard, chained right after the source: {@code <ms>TAB<v>TAB<shard>TAB<payload>}
- * from {@link TelemetryKinesisDeserializer} becomes {@code <ms>TAB<v'>TAB<payload>}, v' = L when the
+ * The late verdict per Kinesis shard, chained right after the source: in {@code <ms>TAB<v>TAB<origin>TAB<payload>}
+ * from {@link TelemetryKinesisDeserializer} (origin: shard id first) v becomes L when the
  * record is at or behind its shard's newest event time minus the out-of-orderness
  * ({@link TelemetryWatermarks#late}).
  *
@@ -40,14 +40,15 @@ public final class ShardVerdicts implements MapFunction<String, String>, Checkpo
     @Override
     public String map(String line) {
         int tab = line.indexOf('\t');
-        int shardEnd = line.indexOf('\t', tab + 3);
+        int shardEnd = line.indexOf(' ', tab + 3);
         long ms = Long.parseLong(line, 0, tab, 10);
         char verdict = line.charAt(tab + 1);
         long[] newest = newestPerShard.computeIfAbsent(line.substring(tab + 3, shardEnd), k -> new long[] {Long.MIN_VALUE});
-        boolean late = TelemetryWatermarks.late(ms, verdict, newest, outOfOrdernessMs);
-        return new StringBuilder(line.length())
-                .append(line, 0, tab + 1).append(late ? 'L' : verdict).append('\t')
-                .append(line, shardEnd + 1, line.length()).toString();
+        if (!TelemetryWatermarks.late(ms, verdict, newest, outOfOrdernessMs)) {
+            return line;
+        }
+        return new StringBuilder(line.length()).append(line, 0, tab + 1).append('L')
+                .append(line, tab + 2, line.length()).toString();
     }
 
     @Override

@@ -10,9 +10,9 @@ import org.apache.flink.util.Collector;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
- * Kinesis record -> {@code <event ms>TAB<F or ->TAB<shard id>TAB<payload>} ({@link TelemetryWatermarks#stamp}
- * with the shard's id), for the source's per-shard watermarks and then {@link ShardVerdicts}, which
- * adds the late verdict per shard.
+ * Kinesis record -> {@code <event ms>TAB<F or ->TAB<origin>TAB<payload>} ({@link TelemetryWatermarks#stamp},
+ * {@link TelemetryWatermarks#origin}: shard id first), for the source's per-shard watermarks and
+ * then {@link ShardVerdicts}, which adds the late verdict per shard.
  *
  * <p>{@code F} when the event time is more than the allowed skew ahead of the record's Kinesis
  * arrival time. The event ms is 0 when there is no usable event time (the record breaks the
@@ -34,11 +34,15 @@ public final class TelemetryKinesisDeserializer implements KinesisDeserializatio
     @Override
     public void deserialize(Record record, String stream, String shardId, Collector<String> output) {
         // Invalid UTF-8 becomes U+FFFD: binary garbage reaches the parser and the dead letters as text.
-        String payload = new String(record.data().asByteArrayUnsafe(), StandardCharsets.UTF_8);
+        byte[] bytes = record.data().asByteArrayUnsafe();
+        String payload = new String(bytes, StandardCharsets.UTF_8);
         long arrival = record.approximateArrivalTimestamp() == null
                 ? 0 : record.approximateArrivalTimestamp().toEpochMilli();
-        output.collect(TelemetryWatermarks.stamp(contract, payload, arrival, maxFutureSkewMs)
-                + '\t' + shardId + '\t' + payload);
+        // Only a payload with U+FFFD can have lost bytes; the archive then also gets the bytes.
+        byte[] raw = payload.indexOf('\uFFFD') >= 0 && !java.util.Arrays.equals(
+                bytes, payload.getBytes(StandardCharsets.UTF_8)) ? bytes : null;
+        output.collect(TelemetryWatermarks.stamp(contract, payload, arrival, maxFutureSkewMs) + '\t'
+                + TelemetryWatermarks.origin(shardId, arrival, record.sequenceNumber(), raw) + '\t' + payload);
     }
 
     @Override

@@ -57,14 +57,25 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
      * event time and is updated; {@code clock} is the stream's clock for the payload (its Kinesis
      * arrival time), 0 for none. The replay writes the same lines in Python (tooling/file_io.py);
      * the Kinesis source writes {@link #stamp} in the deserializer and {@link ShardVerdicts} adds
-     * the late verdict, with {@code newest} in checkpointed state.
+     * the late verdict, with {@code newest} in checkpointed state. {@code origin}: {@link #origin}.
      */
-    public static String line(TelemetryContract contract, String payload, long clock, long[] newest,
+    public static String line(TelemetryContract contract, String payload, String origin, long clock, long[] newest,
                               long outOfOrdernessMs, long maxFutureSkewMs) {
         String stamp = stamp(contract, payload, clock, maxFutureSkewMs);
         int tab = stamp.indexOf('\t');
         boolean late = late(Long.parseLong(stamp, 0, tab, 10), stamp.charAt(tab + 1), newest, outOfOrdernessMs);
-        return (late ? stamp.substring(0, tab + 1) + 'L' : stamp) + '\t' + payload;
+        return (late ? stamp.substring(0, tab + 1) + 'L' : stamp) + '\t' + origin + '\t' + payload;
+    }
+
+    /**
+     * Where a record came from, for the raw archive: {@code <shard id> <arrival ms> <sequence
+     * number>}, and {@code  <base64 of the bytes>} when they are not valid UTF-8 (the payload text
+     * then has U+FFFD in their place; the archive keeps the exact bytes). No tab: the source line
+     * is {@code <ms>TAB<verdict>TAB<origin>TAB<payload>}.
+     */
+    public static String origin(String shardId, long arrivalMs, String sequenceNumber, byte[] rawIfNotUtf8) {
+        String origin = shardId + ' ' + arrivalMs + ' ' + sequenceNumber;
+        return rawIfNotUtf8 == null ? origin : origin + ' ' + java.util.Base64.getEncoder().encodeToString(rawIfNotUtf8);
     }
 
     /**
