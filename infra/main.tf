@@ -5,7 +5,7 @@
 #        --> Firehose "dead letters" --> S3 dead-letter bucket (JSON lines)
 #        --> DynamoDB window aggregates / latest state
 #        --> Kinesis "alerts" --> EventBridge Pipe --> SNS (e-mail, SMS)
-#   CloudWatch alarms --> ops topic (or the alert topic)
+#   CloudWatch alarms --> ops topic (or the alert topic); CloudWatch dashboard (dashboard.tf)
 
 locals {
   names = { for k, v in var.names : k => "${var.name_prefix}${v}" }
@@ -167,6 +167,15 @@ module "alarms" {
   source_lag_ms         = var.alarm_thresholds.source_lag_ms
   failed_checkpoints    = var.alarm_thresholds.failed_checkpoints
   alerts_per_5_minutes  = var.alarm_thresholds.alerts_per_5_minutes
+
+  # The job's dead-letter ratio (names and reasons: dashboard.tf).
+  job_metrics                     = local.job_metrics
+  bad_data_reasons                = local.bad_data_reasons
+  dead_letter_ratio_percent       = var.dead_letter_alarm.ratio_percent
+  dead_letter_period_s            = var.dead_letter_alarm.period_s
+  dead_letter_evaluation_periods  = var.dead_letter_alarm.evaluation_periods
+  dead_letter_datapoints_to_alarm = var.dead_letter_alarm.datapoints_to_alarm
+  dead_letter_min_records         = var.dead_letter_alarm.min_records
 }
 
 # ---------------------------------------------------------------- optional IoT Core ingest

@@ -38,3 +38,6 @@ alarm_thresholds = { source_lag_ms = 30000, alerts_per_5_minutes = 300 }
 
 enable_iot       = true
 iot_topic_filter = "vehicles/+/telemetry"
+
+# Dead-letter ratio alarm (bad data in % of records read; heartbeats do not count).
+dead_letter_alarm = { ratio_percent = 2, evaluation_periods = 3, datapoints_to_alarm = 2 }

@@ -116,3 +116,42 @@ resource "aws_cloudwatch_metric_alarm" "alert_rate" {
   alarm_actions       = local.actions
   ok_actions          = local.actions
 }
+
+# The job's own dead-letter ratio (dead_letter_ratio.tf): bad producers, a changed payload, device
+# clocks gone wrong. The metrics are the job's counters (udfs/metric_names.py), which Managed Flink
+# forwards to AWS/KinesisAnalytics with the dimensions Application and Reason.
+resource "aws_cloudwatch_metric_alarm" "dead_letter_ratio" {
+  alarm_name          = "${var.name_prefix}dead-letter-ratio"
+  alarm_description   = "More than ${var.dead_letter_ratio_percent}% of the records read were dead-lettered as bad data (any reason but heartbeat) in ${var.dead_letter_datapoints_to_alarm} of ${var.dead_letter_evaluation_periods} periods of ${var.dead_letter_period_s} s. The dead letters in S3 say which reason and which vehicle_id."
+  evaluation_periods  = var.dead_letter_evaluation_periods
+  datapoints_to_alarm = var.dead_letter_datapoints_to_alarm
+  threshold           = var.dead_letter_ratio_percent
+  comparison_operator = "GreaterThanThreshold"
+  # No data = no records read in the period (the fleet is quiet, or the job is down, which the
+  # downtime alarm reports): no records, no bad ones. "missing" would keep an ALARM raised by a
+  # burst of bad records for as long as the fleet stays quiet; "breaching" would page for silence.
+  treat_missing_data = "notBreaching"
+  actions_enabled    = true
+  alarm_actions      = local.actions
+  ok_actions         = local.actions
+
+  metric_query {
+    id          = local.dead_letter_ratio.id
+    expression  = local.dead_letter_ratio.expression
+    label       = local.dead_letter_ratio.label
+    return_data = true
+  }
+  dynamic "metric_query" {
+    for_each = local.dead_letter_ratio.metrics
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = local.dead_letter_ratio.namespace
+        metric_name = metric_query.value.metric_name
+        dimensions  = metric_query.value.dimensions
+        stat        = local.dead_letter_ratio.stat
+        period      = local.dead_letter_ratio.period
+      }
+    }
+  }
+}
