@@ -1,6 +1,6 @@
 # Root module: wires the pipeline's modules together.
 #
-#   IoT Core (optional) --> Kinesis "telemetry" --> MSF application (PyFlink job)
+#   IoT Core, HTTPS API (optional; ingest.tf) --> Kinesis "telemetry" --> MSF application (PyFlink job)
 #        --> Firehose "fast laps"    --> S3 processed bucket   (CSV lines)
 #        --> Firehose "dead letters" --> S3 dead-letter bucket (JSON lines)
 #        --> DynamoDB window aggregates / latest state
@@ -15,11 +15,11 @@ module "kms" {
   source = "./modules/kms_key"
 
   alias = "${var.name_prefix}telemetry-pipeline"
-  log_group_arn_patterns = [
+  log_group_arn_patterns = concat([
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesis-analytics/${local.names.application}",
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesisfirehose/${local.names.fast_laps_delivery_stream}",
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesisfirehose/${local.names.dead_letter_delivery_stream}",
-  ]
+  ], local.http_ingest_log_group_arn_patterns) # ingest.tf
 }
 
 # ---------------------------------------------------------------- streams

@@ -152,7 +152,7 @@ def test_terraform_fmt_is_clean():
 def test_every_module_has_inputs_and_outputs_with_descriptions():
     assert {p.name for p in ALL_DIRS[1:]} >= {"kms_key", "kinesis_stream", "s3_bucket", "firehose_s3",
                                              "dynamodb_table", "flink_app", "alert_fanout", "alarms",
-                                             "iot_ingest"}
+                                             "iot_ingest", "http_ingest"}
     for directory in ALL_DIRS:
         variables = _blocks("variable", directory)
         outputs = _blocks("output", directory)
@@ -396,7 +396,8 @@ def test_policy_documents_have_no_wildcards_on_data():
     docs = _all_policy_documents()
     # Every permission the stack grants is in one of these (a new one must be listed here).
     assert sorted((m, n) for m, n, _ in docs) == [
-        ("alert_fanout", "pipe"), ("firehose_s3", "delivery"), ("flink_app", "execution"), ("iot_ingest", "put"),
+        ("alert_fanout", "pipe"), ("firehose_s3", "delivery"), ("flink_app", "execution"), ("http_ingest", "put"),
+        ("iot_ingest", "put"),
         ("s3_bucket", "tls_only"), ("service_role", "assume")]
     for module, name, doc in docs:
         for st in _statements(doc):
@@ -420,7 +421,8 @@ def test_policy_documents_have_no_wildcards_on_data():
 
 
 SERVICE_ROLES = {"flink_app": "kinesisanalytics.amazonaws.com", "firehose_s3": "firehose.amazonaws.com",
-                 "alert_fanout": "pipes.amazonaws.com", "iot_ingest": "iot.amazonaws.com"}
+                 "alert_fanout": "pipes.amazonaws.com", "iot_ingest": "iot.amazonaws.com",
+                 "http_ingest": "apigateway.amazonaws.com"}
 
 
 def test_role_policies_use_policy_documents():
@@ -586,3 +588,49 @@ def test_iot_rule_is_optional_and_keyed_by_vehicle():
     kinesis = _one(rule["kinesis"])
     assert kinesis["partition_key"] in ("$${topic(2)}", "${topic(2)}")
     assert kinesis["role_arn"] == "${module.role.arn}"
+
+def test_http_ingest_is_optional_validated_and_scoped():
+    call = root_modules()["http_ingest"]
+    assert call["count"] == "${var.enable_http_ingest ? 1 : 0}"
+    # The API's model is the parser's own contract file, not a copy.
+    assert call["record_schema_json"] == '${file("${path.module}/../udfs/telemetry_record.schema.json")}'
+    assert (INFRA / ".." / "udfs" / "telemetry_record.schema.json").is_file()
+    assert call["telemetry_stream_name"] == "${module.telemetry_stream.name}"
+    assert call["telemetry_stream_arn"] == "${module.telemetry_stream.arn}"
+    assert "local.http_ingest_log_group_arn_patterns" in root_modules()["kms"]["log_group_arn_patterns"]
+
+    d = MODULES / "http_ingest"
+    put = {st["sid"]: st for st in _statements(data_sources(d, "aws_iam_policy_document")["put"])}
+    assert put["PutTelemetry"]["actions"] == ["kinesis:PutRecord", "kinesis:PutRecords"]
+    assert put["PutTelemetry"]["resources"] == ["${var.telemetry_stream_arn}"]
+    assert put["EncryptTelemetry"] == {"sid": "EncryptTelemetry", "actions": ["kms:GenerateDataKey"],
+                                       "resources": ["${var.kms_key_arn}"]}
+    routes = _merged("locals", d)["routes"]
+    assert {r["action"] for r in routes.values()} == {"PutRecord", "PutRecords"}
+    assert resources(d, "aws_api_gateway_model")["record"]["schema"] == "${var.record_schema_json}"
+    assert resources(d, "aws_api_gateway_request_validator")["body"]["validate_request_body"] is True
+    method = resources(d, "aws_api_gateway_method")["post"]
+    assert method["request_validator_id"] == "${aws_api_gateway_request_validator.body.id}"
+    assert method["request_models"] == {"application/json": "${each.value.model}"}
+    # Never open: no key means IAM (var.auth admits api_key, iam, iam_and_api_key only).
+    assert method["api_key_required"] == "${local.use_key}"
+    assert method["authorization"] == '${local.use_iam ? "AWS_IAM" : "NONE"}'
+    ingest_locals = _merged("locals", d)
+    assert ingest_locals["use_key"] == '${contains(["api_key", "iam_and_api_key"], var.auth)}'
+    assert ingest_locals["use_iam"] == '${contains(["iam", "iam_and_api_key"], var.auth)}'
+    integration = resources(d, "aws_api_gateway_integration")["kinesis"]
+    assert (integration["type"], integration["passthrough_behavior"]) == ("AWS", "NEVER")
+    assert integration["credentials"] == "${module.role.arn}"
+    assert integration["uri"].endswith(":kinesis:action/${each.value.action}")
+    stage = resources(d, "aws_api_gateway_stage")["this"]
+    assert stage["xray_tracing_enabled"] is True
+    assert stage["variables"] == {"stream_name": "${var.telemetry_stream_name}"}
+    assert _one(stage["access_log_settings"])["destination_arn"] == "${aws_cloudwatch_log_group.access.arn}"
+    for group in resources(d, "aws_cloudwatch_log_group").values():
+        assert group["kms_key_id"] == "${var.kms_key_arn}" and group["retention_in_days"]
+    settings = _one(resources(d, "aws_api_gateway_method_settings")["all"]["settings"])
+    assert settings["metrics_enabled"] is True and settings["data_trace_enabled"] is False
+    plan = resources(d, "aws_api_gateway_usage_plan")["this"]
+    assert _one(plan["throttle_settings"]) == {"rate_limit": "${var.key_throttle.rate_limit}",
+                                               "burst_limit": "${var.key_throttle.burst_limit}"}
+    assert "quota_settings" in _one(plan["dynamic"])
