@@ -151,14 +151,17 @@ def test_alert_reader_from_trim_horizon_and_latest(moto):
     f = Fixture(moto)
     old = AlertReader(f.targets, "TRIM_HORIZON")
     new = AlertReader(f.targets, "LATEST")
-    assert old.poll() == f.alerts
+    got = old.poll()
+    assert [{k: v for k, v in a.items() if k != "arrived_at"} for a in got] == f.alerts
+    assert all(abs(a["arrived_at"] - time.time()) < 60 for a in got)
     assert new.poll() == []
     assert old.poll() == []
     later = alert("veh-0001", "rate_of_change", "brake_front_left", 474.2, 150.0, 322.4, "2026-11-23T12:05:01.000Z",
                   "b" * 32)
     f.put_alert(later)
     f.kinesis.put_record(StreamARN=f.targets.alert_stream_arn, Data=b"not json", PartitionKey="x")
-    assert old.poll() == [later] and new.poll() == [later]
+    strip = lambda alerts: [{k: v for k, v in a.items() if k != "arrived_at"} for a in alerts]  # noqa: E731
+    assert strip(old.poll()) == [later] and strip(new.poll()) == [later]
     assert old.bad_records == new.bad_records == 1
 
 
@@ -335,6 +338,9 @@ def test_page_shows_the_fleet_and_a_new_alert_within_2s(moto, browser):
             print(f"alert push latency: {latency * 1000:.0f} ms from put_record to the feed "
                   f"(test saw it after {(seen - sent) * 1000:.0f} ms)")
             assert latency < 2.0
+            shown = page.text_content("#alert-latency")
+            print(f"the page's own figure (stream arrival to shown): {shown}")
+            assert shown.endswith(" ms") and int(shown[:-3]) < 2000
             first = page.eval_on_selector("#alert-feed li", "li => li.textContent")
             assert "veh-0001" in first and "rate_of_change brake_front_left" in first and "474.2" in first \
                 and "322.4" in first
@@ -366,3 +372,25 @@ def test_intervals_keep_within_kinesis_read_limits():
     # Five GetRecords per shard and second are shared by every consumer of the alert stream;
     # alerts still reach the page within a second.
     assert 1 / Intervals().alerts <= 2 and Intervals().alerts + Intervals().latest <= 1.0
+
+
+@pytest.mark.unit
+def test_live_sender_paces_by_event_time_and_lets_faults_through():
+    import threading
+
+    from tooling.fleet_view.live import at_event_time
+
+    start = 1_700_000_000_000
+    now = [100.0]
+    sent = []
+
+    def rec(ms, key="v"):
+        return key, json.dumps({"vehicle_id": key, "event_time": iso(datetime.fromtimestamp(ms / 1000, timezone.utc))}
+                               ).encode()
+
+    records = [rec(start), rec(start + 500), (("x", b'{"truncated": ')), rec(start + 3_600_000, "wrong-clock"),
+               rec(start + 1000), rec(start + 200, "late")]
+    sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
+    for key, _ in at_event_time(records, start, threading.Event(), clock=lambda: now[0], sleep=sleep):
+        sent.append((key, round(now[0] - 100.0, 3)))
+    assert sent == [("v", 0.0), ("v", 0.5), ("x", 0.5), ("wrong-clock", 0.5), ("v", 1.0), ("late", 1.0)]

@@ -1,6 +1,7 @@
 """The local end-to-end run (README command 1): moto + simulator + the job on MiniCluster.
 
     python -m tooling.local_run [--vehicles 5] [--duration 120] [--hz 2] [--rate 0] [--seed 7] [--clean]
+    python -m tooling.local_run --live [--vehicles 5] [--port 8765] [--window 10]   # the fleet view, until Ctrl-C
 
 1. starts a moto server on 127.0.0.1 and creates the streams, buckets, delivery streams, tables;
 2. simulates a fleet (faults included unless --clean), keeps a capture file and its manifest;
@@ -357,6 +358,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the job's outputs")
     p.add_argument("--checkpoint-interval", type=float, default=10.0,
                    help="seconds between checkpoints (RocksDB state, like Managed Flink; default 10)")
+    p.add_argument("--live", action="store_true",
+                   help="keep the simulator sending at event-time pace and serve the fleet view (tooling/fleet_view) "
+                        "on 127.0.0.1 until Ctrl-C; --duration, --rate and --timeout do not apply")
+    p.add_argument("--port", type=int, default=8765, help="with --live: the fleet view's port on 127.0.0.1")
+    p.add_argument("--window", type=int, default=10, help="with --live: window length in seconds (charts)")
     args = p.parse_args(argv)
     if args.vehicles < 1:
         p.error(f"--vehicles must be at least 1, got {args.vehicles}")
@@ -372,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--timeout must be more than 0 seconds, got {args.timeout}")
     if not 0.01 <= args.checkpoint_interval <= 3600:
         p.error(f"--checkpoint-interval must be 0.01..3600 seconds, got {args.checkpoint_interval}")
+    if args.live:
+        if not 1 <= args.window <= 3600 or not 0 <= args.port <= 65535:
+            p.error(f"--live needs --window 1..3600 and --port 0..65535, got {args.window} and {args.port}")
+        if not CONNECTOR_JAR.is_file():
+            p.error(f"--live runs the job on moto and needs {CONNECTOR_JAR.relative_to(PROJECT_DIR)} (make jars)")
+        from tooling.fleet_view.live import run_live
+
+        return run_live(args, OUT_DIR, say)
 
     from simulator import FleetConfig, KinesisProducer, generate, write_jsonl, write_manifest
 

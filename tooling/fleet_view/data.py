@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -168,7 +168,8 @@ class AlertReader:
         self._listed_at = time.monotonic()
 
     def poll(self) -> list[dict]:
-        """The alerts that arrived since the last poll, in shard order (each shard in order)."""
+        """The alerts that arrived since the last poll, in shard order (each shard in order), each
+        with `arrived_at` (epoch seconds the stream took it) added."""
         if time.monotonic() - self._listed_at > self.relist_s:
             self._list_shards()
         out: list[dict] = []
@@ -187,7 +188,9 @@ class AlertReader:
                         self.bad_records += 1
                         continue
                     if isinstance(alert, dict):
-                        out.append(alert)
+                        # When Kinesis took it: the page shows stream-to-page latency from it.
+                        arrived = r.get("ApproximateArrivalTimestamp")
+                        out.append({**alert, "arrived_at": arrived.timestamp() if arrived else None})
                     else:
                         self.bad_records += 1
                 it = resp.get("NextShardIterator")
@@ -245,9 +248,11 @@ class LocalJobStatus:
     """The local MiniCluster's REST API: the job's state, and records/s from the job's own read
     counter (tooling/job_metrics.py)."""
 
-    def __init__(self, rest: str):
-        self.rest = rest
-        self._last: tuple[float, int] | None = None
+    def __init__(self, rest: str, over_s: float = 10.0):
+        self.rest, self.over_s = rest, over_s
+        # (when, read) samples: the Python workers report their counters per bundle, so the rate
+        # is taken over the last over_s seconds, not between two samples.
+        self._samples: deque[tuple[float, int]] = deque()
 
     def __call__(self) -> dict:
         from tooling.job_metrics import counters, rest_get
@@ -260,9 +265,12 @@ class LocalJobStatus:
         if job["state"] == "RUNNING":
             read, now = counters(self.rest, job["jid"])["read"], time.monotonic()
             out["read"] = read
-            if self._last and now > self._last[0]:
-                out["records_per_s"] = round(max(0, read - self._last[1]) / (now - self._last[0]), 1)
-            self._last = (now, read)
+            self._samples.append((now, read))
+            while len(self._samples) > 2 and now - self._samples[1][0] >= self.over_s:
+                self._samples.popleft()
+            t0, r0 = self._samples[0]
+            if now > t0:
+                out["records_per_s"] = round(max(0, read - r0) / (now - t0), 1)
         return out
 
 

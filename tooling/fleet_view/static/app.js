@@ -118,6 +118,11 @@ function addAlert(a) {
   while (feed.children.length > 200) feed.lastChild.remove();
   $("alert-count").textContent = `${state.alerts.length}`;
   window.lastAlertShownAt = Date.now();   // for the browser test's latency measurement
+  if (a.arrived_at) {
+    const ms = Date.now() - a.arrived_at * 1000;
+    $("alert-latency").textContent = `${Math.max(0, Math.round(ms))} ms`;
+    $("alert-latency").title = `alert ${a.alert_id}: from the alert stream to this page`;
+  }
 }
 
 // ------------------------------------------------------------------ charts (plain SVG)
@@ -144,12 +149,13 @@ function drawChart(svg, windows, series) {
   const n = windows.length;
   const x = (i) => pad.l + (n === 1 ? (w - pad.l - pad.r) / 2 : i * (w - pad.l - pad.r) / (n - 1));
   const y = (v) => pad.t + (hi - v) * (h - pad.t - pad.b) / (hi - lo);
+  const digits = hi - lo < 3 ? 2 : hi - lo < 30 ? 1 : 0;
   for (const v of [hi, (hi + lo) / 2, lo]) {
     svg.append(svgEl("line", { class: "grid", x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v) }));
-    svg.append(Object.assign(svgEl("text", { x: pad.l - 4, y: y(v) + 3, "text-anchor": "end" }), { textContent: v.toFixed(0) }));
+    svg.append(Object.assign(svgEl("text", { x: pad.l - 4, y: y(v) + 3, "text-anchor": "end" }), { textContent: v.toFixed(digits) }));
   }
   const label = (i, anchor) => Object.assign(svgEl("text", { x: x(i), y: h - 4, "text-anchor": anchor }),
-                                              { textContent: (windows[i].window_start || "").slice(11, 19) });
+                                              { textContent: (windows[i].window_start || "").slice(11, 19) + " UTC" });
   svg.append(label(0, "start"));
   if (n > 1) svg.append(label(n - 1, "end"));
   for (const s of series) {
