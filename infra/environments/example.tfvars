@@ -41,3 +41,12 @@ iot_topic_filter = "vehicles/+/telemetry"
 
 # Dead-letter ratio alarm (bad data in % of records read; heartbeats do not count).
 dead_letter_alarm = { ratio_percent = 2, evaluation_periods = 3, datapoints_to_alarm = 2 }
+
+# HTTPS ingest: API Gateway straight into the telemetry stream, every body checked against the
+# record contract (ingest.tf, infra/README.md "HTTPS ingest"). One API key per producer.
+enable_http_ingest = true
+http_ingest = {
+  api_key_names  = ["pit-wall", "garage"]
+  key_throttle   = { rate_limit = 20, burst_limit = 40 }
+  stage_throttle = { rate_limit = 100, burst_limit = 200 }
+}
