@@ -3,6 +3,7 @@
 #   IoT Core, HTTPS API (optional; ingest.tf) --> Kinesis "telemetry" --> MSF application (PyFlink job)
 #        --> Firehose "fast laps"    --> S3 processed bucket   (CSV lines)
 #        --> Firehose "dead letters" --> S3 dead-letter bucket (JSON lines)
+#        --> Firehose "raw archive"  --> S3 raw-archive bucket (every record, JSON lines; archive.tf)
 #        --> DynamoDB window aggregates / latest state
 #        --> Kinesis "alerts" --> EventBridge Pipe --> SNS (e-mail, SMS)
 #   CloudWatch alarms --> ops topic (or the alert topic); CloudWatch dashboard (dashboard.tf)
@@ -19,6 +20,7 @@ module "kms" {
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesis-analytics/${local.names.application}",
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesisfirehose/${local.names.fast_laps_delivery_stream}",
     "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesisfirehose/${local.names.dead_letter_delivery_stream}",
+    "arn:${data.aws_partition.current.partition}:logs:${var.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/kinesisfirehose/${local.names.raw_archive_delivery_stream}",
   ], local.http_ingest_log_group_arn_patterns) # ingest.tf
 }
 
@@ -133,7 +135,7 @@ module "flink_app" {
   telemetry_stream_arn             = module.telemetry_stream.arn
   efo_consumer_name                = var.efo_consumer_name
   alert_stream_arn                 = module.alert_stream.arn
-  delivery_stream_arns             = [module.fast_laps_delivery.arn, module.dead_letter_delivery.arn]
+  delivery_stream_arns             = [module.fast_laps_delivery.arn, module.dead_letter_delivery.arn, module.raw_archive_delivery.arn]
   table_arns                       = [module.window_aggregates_table.arn, module.latest_state_table.arn]
   kms_key_arn                      = module.kms.key_arn
   start_application                = var.start_application

@@ -593,6 +593,7 @@ def test_iot_rule_is_optional_and_keyed_by_vehicle():
     assert kinesis["partition_key"] in ("$${topic(2)}", "${topic(2)}")
     assert kinesis["role_arn"] == "${module.role.arn}"
 
+
 def test_http_ingest_is_optional_validated_and_scoped():
     call = root_modules()["http_ingest"]
     assert call["count"] == "${var.enable_http_ingest ? 1 : 0}"

@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     archived = archive.is_archive(args.input)
     if not archived and not Path(args.input).is_file():
-        parser.error(f"input {args.input} does not exist")
+        parser.error(f"input file {args.input} does not exist")
     if not archived and (args.start or args.end):
         parser.error("--from/--to select hours of the raw archive; the input is a capture file")
     if args.lag_hours < 0:
