@@ -394,3 +394,31 @@ def test_live_sender_paces_by_event_time_and_lets_faults_through():
     for key, _ in at_event_time(records, start, threading.Event(), clock=lambda: now[0], sleep=sleep):
         sent.append((key, round(now[0] - 100.0, 3)))
     assert sent == [("v", 0.0), ("v", 0.5), ("x", 0.5), ("wrong-clock", 0.5), ("v", 1.0), ("late", 1.0)]
+
+
+@pytest.mark.unit
+def test_read_only_policy_and_targets_output():
+    """infra/fleet_view.tf: exactly the read calls the data layer makes, each on its resource, and
+    an output with exactly the keys of Targets (what --config reads)."""
+    from dataclasses import fields
+
+    from tests.test_infra import INFRA, _one, _parse, _statements, data_sources
+
+    doc = data_sources(INFRA, "aws_iam_policy_document")["fleet_view"]
+    got = {st["sid"]: (sorted(st["actions"]), st["resources"]) for st in _statements(doc)}
+    assert got == {
+        "ReadOutputTables": (["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+                             ["${module.window_aggregates_table.arn}", "${module.latest_state_table.arn}"]),
+        "ReadAlertStream": (["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
+                             "kinesis:ListShards"], ["${module.alert_stream.arn}"]),
+        "ListDeadLetters": (["s3:ListBucket"], ["${module.dead_letter_bucket.arn}"]),
+        "ReadDeadLetters": (["s3:GetObject"], ["${module.dead_letter_bucket.arn}/${var.dead_letter_prefix}*"]),
+        "DecryptOutputs": (["kms:Decrypt"], ["${module.kms.key_arn}"]),
+        "JobStatus": (["kinesisanalytics:DescribeApplication"], ["${module.flink_app.application_arn}"]),
+        "ReadIncomingRecords": (["cloudwatch:GetMetricData"], ["*"]),
+    }
+    listing = next(st for st in _statements(doc) if st["sid"] == "ListDeadLetters")
+    assert _one(listing["condition"])["values"] == ["${var.dead_letter_prefix}*"]
+    outputs = _parse(INFRA / "fleet_view.tf")["output"]
+    config = next(o["fleet_view_config"] for o in outputs if "fleet_view_config" in o)["value"]
+    assert set(config) == {f.name for f in fields(Targets)} - {"endpoint"}
