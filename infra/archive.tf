@@ -1,5 +1,6 @@
 # The raw archive: every record the job reads, as received (sql/35_output_raw_archive.sql),
-# through Firehose into its own bucket, GZIP, by delivery hour, kept raw_archive_retention.
+# through Firehose into its own bucket, GZIP (compressed by the job), by delivery hour, kept
+# raw_archive_retention.
 # Written by the job rather than by a Firehose reading the stream: the job packs many lines into
 # each Firehose record (billed per record rounded up to 5 KB), which a stream-sourced Firehose
 # cannot; docs/replay-and-simulator.md#raw-archive has the comparison.
@@ -43,8 +44,10 @@ module "raw_archive_delivery" {
   bucket_arn           = module.raw_archive_bucket.arn
   prefix               = var.raw_archive_prefix
   error_prefix         = "errors/${var.raw_archive_prefix}"
-  file_extension       = ".jsonl"
-  compression_format   = var.firehose_compression
+  # The job GZIPs each record it sends (jobs/outputs.py gzip=True): Firehose bills the
+  # compressed bytes and concatenates them into a valid multi-member .gz object.
+  file_extension     = ".jsonl.gz"
+  compression_format = "UNCOMPRESSED"
   buffering_size_mb    = var.firehose_buffering.size_mb
   buffering_interval_s = var.firehose_buffering.interval_s
   kms_key_arn          = module.kms.key_arn

@@ -213,8 +213,10 @@ class AwsIO:
         if output.connector != "dynamodb":  # DynamoDB writes columns as attributes, no format
             opts["format"] = "raw" if output.lines else "json"
         linger_ms = self.config.get("sinks", "firehose.linger.ms")
-        if output.connector == "firehose" and output.lines and linger_ms:
+        if output.connector == "firehose" and output.lines and (linger_ms or output.gzip):
             # The same Firehose connector, many lines to a record (PackedFirehoseTableFactory in
             # connectors/src/main/java): Firehose bills each record rounded up to 5 KB.
             opts.update({"connector": "firehose-packed", "sink.pack.linger.ms": str(linger_ms)})
+            if output.gzip:
+                opts["sink.pack.gzip"] = "true"
         return opts

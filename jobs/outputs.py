@@ -21,6 +21,9 @@ class Output:
     file_name: str                 # the replay's (and the local run's) file for it
     doc: str                       # what it receives: the help text of its config key
     lines: bool = False            # one preformatted text line per row (CSV / JSON lines)
+    # Firehose outputs of lines: the job GZIPs its packed records (Firehose bills the compressed
+    # bytes; S3 gets .gz objects). For the bulky raw archive; the others compress in Firehose.
+    gzip: bool = False
     key: tuple[str, ...] = ()      # upsert key (DynamoDB items)
     partition_by: tuple[str, ...] = ()
     changelog: bool = False        # an updating stream (rows replaced per key), not insert-only
@@ -81,6 +84,6 @@ OUTPUTS = (
            metric=("telemetryAlerts", (("Rule", "rule"), ("Channel", "channel")))),
     Output("raw_archive", "firehose", "raw_archive.jsonl",
            "Firehose stream that archives every record read, as received, as JSON lines.", lines=True,
-           columns="line STRING"),
+           gzip=True, columns="line STRING"),
 )
 BY_VIEW = {o.view: o for o in OUTPUTS}

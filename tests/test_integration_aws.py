@@ -112,7 +112,9 @@ def scenario_outputs(moto_server):
         metrics = run_job(alerts_before=0, endpoint=proxy.endpoint)
     first = collect()
     first["firehose_records"] = {output: proxy.record_sizes[(operation, res.target(BY_VIEW[output]))]
-                                 for output in ("fast_laps", "dead_letters") for operation in FIREHOSE_PUT[:1]}
+                                 for output in ("fast_laps", "dead_letters", "raw_archive")
+                                 for operation in FIREHOSE_PUT[:1]}
+    first["lines"]["raw_archive"] = lines("raw_archive")
     # Reprocessing the same stream from TRIM_HORIZON (a new job, no state), as after losing state
     # or replaying for a fix: the same windows must land on the same items.
     run_job(alerts_before=len(first["alerts"]))
@@ -134,6 +136,16 @@ def test_firehose_lines_travel_many_to_a_record(scenario_outputs):
         sizes, lines = scenario_outputs["firehose_records"][output], scenario_outputs["lines"][output]
         assert 0 < len(sizes) < len(lines) and max(sizes) <= FIREHOSE_RECORD_BYTES, (output, sizes)
         assert sum(sizes) == sum(len(line.encode()) + 1 for line in lines), output
+
+
+def test_the_raw_archive_travels_gzipped(scenario_outputs):
+    """The archive's records are the GZIP of its packed lines: Firehose bills (and S3 stores) the
+    compressed bytes, and the object is one GZIP stream of every line."""
+    sizes, lines = scenario_outputs["firehose_records"]["raw_archive"], scenario_outputs["lines"]["raw_archive"]
+    raw = sum(len(line.encode()) + 1 for line in lines)
+    assert 0 < len(sizes) < len(lines) and len(lines) == scenario_outputs["read"], (sizes, len(lines))
+    print(f"raw archive: {len(lines)} lines, {raw} bytes, sent as {len(sizes)} records of {sum(sizes)} bytes")
+    assert sum(sizes) < raw / 3
 
 
 def test_dead_letters_through_firehose_with_reasons(scenario_outputs):

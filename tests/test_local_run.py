@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -32,6 +33,11 @@ def test_local_run_end_to_end(capsys):
         windows = [json.loads(x) for x in (kept / "window_aggregates.jsonl").read_text().splitlines()]
         valid = sum(w["record_count"] for w in windows if w["vehicle_id"] != "__fleet__")
         assert f"= valid {valid} + rejected {len(letters)} -> OK" in out
+        # The raw archive holds every record read, once; its copy is kept beside the outputs.
+        archived = re.search(r"Raw archive s3://\S+: (\d+) lines in \d+ objects, (\d+) distinct records of (\d+) read",
+                             out)
+        assert archived and archived[1] == archived[2] == archived[3], out
+        assert len((kept / "raw_archive.jsonl").read_text().splitlines()) == int(archived[1])
     else:
         summary = json.loads((local_run.OUT_DIR / "replay" / "summary.json").read_text())
         assert summary["reconciled"] and summary["records_read"] == summary["valid"] + summary["rejected"] > 0

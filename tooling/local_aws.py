@@ -9,6 +9,7 @@ the same names, so the local run, the tests and the job cannot drift from each o
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -215,6 +216,9 @@ def read_bucket_lines(moto: MotoServer, bucket: str, prefix: str = "") -> tuple[
         keys.extend(o["Key"] for o in page.get("Contents", []))
     lines: list[str] = []
     for key in sorted(keys):
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if body[:2] == b"\x1f\x8b":       # GZIP records, concatenated (the raw archive)
+            body = gzip.decompress(body)
+        body = body.decode("utf-8")
         lines.extend(line for line in body.split("\n") if line)
     return len(keys), lines

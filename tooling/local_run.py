@@ -290,8 +290,11 @@ def run_on_moto(moto, res, config, records, summary_sent, timeout_s, manifest, c
         by_reason = Counter(json.loads(d)["reason"] for d in letters)
         h = health(expected, by_reason)
         print(health_line(h))
-        metrics_ok = _print_job_metrics(client.counters(expected, len(letters) - by_reason["duplicate"]),
-                                        expected, by_reason)
+        _print_archive(moto, res, expected)
+        from tooling.job_metrics import from_outputs
+
+        want = from_outputs(expected, windows, [json.loads(d) for d in letters], [json.loads(a) for a in alerts])
+        metrics_ok = _print_job_metrics(client.counters(expected, len(letters)), want)
         return 0 if ok and h["healthy"] and metrics_ok else 1
     finally:
         client.cancel().result()
@@ -307,12 +310,29 @@ def _keep_outputs(outputs: dict[str, list[str]]) -> Path:
     return folder
 
 
-def _print_job_metrics(seen: Counter, read: int, dead_letters: Counter) -> bool:
+def _print_archive(moto, res, read: int) -> None:
+    """The raw archive: every record read, as received, where the replay finds it again."""
+    from tooling.archive import read as read_archive
+
+    bucket, prefix = res.s3_location(BY_VIEW["raw_archive"])
+    url = f"s3://{bucket}/{prefix}"
+    records, seen = read_archive(url, s3=moto.client("s3"))
+    print(f"Raw archive {url}: {seen['lines']} lines in {seen['objects']} objects, {len(records)} distinct records "
+          f"of {read} read; its copy out/local/outputs/raw_archive.jsonl replays with "
+          f"`python -m tooling.replay out/local/outputs/raw_archive.jsonl --out out/replay`")
+
+
+def _print_job_metrics(seen: Counter, want: Counter) -> bool:
     """The job's own counters (on Managed Flink: CloudWatch), which must agree with the outputs."""
-    rejected = {r: n for r, n in sorted(seen.items()) if r != "read" and n}
-    agree = seen["read"] == read and rejected == {r: n for r, n in sorted(dead_letters.items()) if r != "duplicate"}
-    print(f"job metrics (CloudWatch on Managed Flink): read {seen['read']}, rejected {rejected} -> "
-          f"{'agree with the outputs' if agree else 'DISAGREE with the outputs'}")
+    seen = +seen
+    agree = seen == want
+    rejected = {k: n for k, n in sorted(seen.items()) if k not in ("read", "valid") and not k.startswith("alert:")}
+    alerts = {k.removeprefix("alert:"): n for k, n in sorted(seen.items()) if k.startswith("alert:")}
+    verdict = "agree with the outputs" if agree else "DISAGREE with the outputs"
+    print(f"job metrics (CloudWatch on Managed Flink): read {seen['read']}, valid {seen['valid']}, "
+          f"rejected {rejected}, alerts {alerts} -> {verdict}")
+    if not agree:
+        print(f"  the outputs say: {dict(sorted(want.items()))}")
     return agree
 
 

@@ -1,5 +1,11 @@
 package io.telemetry.flink;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.GZIPOutputStream;
+
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -19,6 +25,11 @@ import org.apache.flink.table.data.StringData;
  * only in this buffer: nothing to keep in state, and the sink flushes it with the checkpoint),
  * and at the end of input. A line longer than maxBytes leaves alone (the sink then refuses it,
  * as Firehose would; the dead letters cap their payload well below the limit).
+ *
+ * <p>With {@code gzip} a packed row is the GZIP of its lines (a BYTES column): Firehose bills the
+ * compressed bytes, and the S3 object it writes by concatenating them is itself a valid GZIP file
+ * (a sequence of members, which gzip, Python, Java and Athena read as one stream). maxBytes still
+ * bounds the lines before compression, so a record stays far below Firehose's limit.
  */
 public final class LinePacker extends AbstractStreamOperator<RowData>
         implements OneInputStreamOperator<RowData, RowData>, BoundedOneInput {
@@ -26,13 +37,19 @@ public final class LinePacker extends AbstractStreamOperator<RowData>
 
     private final int maxBytes;
     private final long lingerMs;
+    private final boolean gzip;
     private transient StringBuilder buffer;
     private transient int bufferBytes;
     private transient long generation;
 
     public LinePacker(int maxBytes, long lingerMs) {
+        this(maxBytes, lingerMs, false);
+    }
+
+    public LinePacker(int maxBytes, long lingerMs, boolean gzip) {
         this.maxBytes = maxBytes;
         this.lingerMs = lingerMs;
+        this.gzip = gzip;
     }
 
     @Override
@@ -68,7 +85,9 @@ public final class LinePacker extends AbstractStreamOperator<RowData>
 
     private void flush() {
         if (bufferBytes > 0) {
-            output.collect(new StreamRecord<>(GenericRowData.of(StringData.fromString(buffer.toString()))));
+            String lines = buffer.toString();
+            output.collect(new StreamRecord<>(GenericRowData.of(
+                    gzip ? gzip(lines) : StringData.fromString(lines))));
             buffer.setLength(0);
             bufferBytes = 0;
         }
@@ -90,6 +109,16 @@ public final class LinePacker extends AbstractStreamOperator<RowData>
     public void finish() throws Exception {
         flush();
         super.finish();
+    }
+
+    static byte[] gzip(String lines) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(lines.length() / 4 + 64);
+        try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+            out.write(lines.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);  // in memory: cannot happen
+        }
+        return bytes.toByteArray();
     }
 
     static int utf8Length(String s) {

@@ -10,7 +10,12 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSink;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.table.api.DataTypes;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.catalog.CatalogTable;
+import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogTable;
+import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.table.connector.ProviderContext;
 import org.apache.flink.table.connector.sink.DataStreamSinkProvider;
@@ -19,12 +24,16 @@ import org.apache.flink.table.connector.sink.SinkV2Provider;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.factories.DynamicTableSinkFactory;
 import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.table.types.DataType;
 
 /**
  * The {@code firehose} connector of flink-connector-aws, unchanged, with a {@link LinePacker} in
  * front: connector {@code firehose-packed} takes every option of {@code firehose} plus
- * {@code sink.pack.linger.ms}, builds the real Firehose sink from the others, and hands it rows
- * that each carry many newline-terminated lines (up to Firehose's 1,000 KiB record limit).
+ * {@code sink.pack.linger.ms} and {@code sink.pack.gzip}, builds the real Firehose sink from the
+ * others, and hands it rows that each carry many newline-terminated lines (up to Firehose's 1,000
+ * KiB record limit), GZIP-compressed with {@code sink.pack.gzip} (the real sink then writes a BYTES
+ * column in the raw format).
  */
 public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory {
 
@@ -33,6 +42,9 @@ public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory
     public static final ConfigOption<Long> LINGER =
             ConfigOptions.key("sink.pack.linger.ms").longType().defaultValue(200L)
                     .withDescription("How long lines gather into one record before it goes to the sink.");
+    public static final ConfigOption<Boolean> GZIP =
+            ConfigOptions.key("sink.pack.gzip").booleanType().defaultValue(false)
+                    .withDescription("Compress each packed record with GZIP (format raw only).");
     /** Firehose's largest record (PutRecordBatch): 1,000 KiB. */
     public static final int MAX_RECORD_BYTES = 1000 * 1024;
 
@@ -42,11 +54,30 @@ public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory
         Map<String, String> options = new HashMap<>(table.getOptions());
         String linger = options.remove(LINGER.key());
         long lingerMs = linger == null ? LINGER.defaultValue() : Long.parseLong(linger);
+        boolean gzip = Boolean.parseBoolean(options.remove(GZIP.key()));
         options.put(FactoryUtil.CONNECTOR.key(), FIREHOSE);
+        ResolvedCatalogTable real = gzip ? asBytes(table, options) : table.copy(options);
         Context firehose = new FactoryUtil.DefaultDynamicTableContext(
-                context.getObjectIdentifier(), table.copy(options), context.getEnrichmentOptions(),
+                context.getObjectIdentifier(), real, context.getEnrichmentOptions(),
                 context.getConfiguration(), context.getClassLoader(), context.isTemporary());
-        return new PackedSink(firehose(context.getClassLoader()).createDynamicTableSink(firehose), lingerMs);
+        return new PackedSink(firehose(context.getClassLoader()).createDynamicTableSink(firehose), lingerMs,
+                gzip ? real.getResolvedSchema().toPhysicalRowDataType() : null);
+    }
+
+    /** The table with its one column as BYTES: what the real sink writes when records are GZIP. */
+    private static ResolvedCatalogTable asBytes(ResolvedCatalogTable table, Map<String, String> options) {
+        if (table.getResolvedSchema().getColumnCount() != 1 || !"raw".equals(options.get("format"))) {
+            throw new IllegalArgumentException(GZIP.key() + " needs one column and 'format' = 'raw'");
+        }
+        String name = table.getResolvedSchema().getColumnNames().get(0);
+        ResolvedSchema schema = ResolvedSchema.of(Column.physical(name, DataTypes.BYTES()));
+        CatalogTable bytes = CatalogTable.newBuilder()
+                .schema(Schema.newBuilder().fromResolvedSchema(schema).build())
+                .comment(table.getComment())
+                .partitionKeys(table.getPartitionKeys())
+                .options(options)
+                .build();
+        return new ResolvedCatalogTable(bytes, schema);
     }
 
     /** The connector's own factory, found as Flink finds it (by its identifier). */
@@ -69,16 +100,19 @@ public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory
         Set<ConfigOption<?>> options = new HashSet<>(
                 firehose(PackedFirehoseTableFactory.class.getClassLoader()).optionalOptions());
         options.add(LINGER);
+        options.add(GZIP);
         return options;
     }
 
     private static final class PackedSink implements DynamicTableSink {
         private final DynamicTableSink firehose;
         private final long lingerMs;
+        private final DataType gzipped;  // the real sink's row type when records are GZIP, else null
 
-        PackedSink(DynamicTableSink firehose, long lingerMs) {
+        PackedSink(DynamicTableSink firehose, long lingerMs, DataType gzipped) {
             this.firehose = firehose;
             this.lingerMs = lingerMs;
+            this.gzipped = gzipped;
         }
 
         @Override
@@ -93,7 +127,9 @@ public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory
                 @Override
                 public DataStreamSink<?> consumeDataStream(ProviderContext provider, DataStream<RowData> lines) {
                     SingleOutputStreamOperator<RowData> packed = lines.transform(
-                            "pack lines", lines.getType(), new LinePacker(MAX_RECORD_BYTES, lingerMs));
+                            gzipped == null ? "pack lines" : "pack and gzip lines",
+                            gzipped == null ? lines.getType() : rowType(context),
+                            new LinePacker(MAX_RECORD_BYTES, lingerMs, gzipped != null));
                     provider.generateUid("pack-lines").ifPresent(packed::uid);
                     DataStreamSink<RowData> sink = packed.sinkTo(real.createSink()).name("firehose");
                     provider.generateUid("firehose").ifPresent(sink::uid);
@@ -102,14 +138,19 @@ public final class PackedFirehoseTableFactory implements DynamicTableSinkFactory
             };
         }
 
+        @SuppressWarnings("unchecked")
+        private TypeInformation<RowData> rowType(Context context) {
+            return (TypeInformation<RowData>) (TypeInformation<?>) context.createTypeInformation(gzipped);
+        }
+
         @Override
         public DynamicTableSink copy() {
-            return new PackedSink(firehose.copy(), lingerMs);
+            return new PackedSink(firehose.copy(), lingerMs, gzipped);
         }
 
         @Override
         public String asSummaryString() {
-            return "firehose, lines packed";
+            return gzipped == null ? "firehose, lines packed" : "firehose, lines packed and gzipped";
         }
     }
 }
