@@ -40,14 +40,14 @@ module "raw_archive_bucket" {
 module "raw_archive_delivery" {
   source = "./modules/firehose_s3"
 
-  name                 = local.names.raw_archive_delivery_stream
-  bucket_arn           = module.raw_archive_bucket.arn
-  prefix               = var.raw_archive_prefix
-  error_prefix         = "errors/${var.raw_archive_prefix}"
+  name         = local.names.raw_archive_delivery_stream
+  bucket_arn   = module.raw_archive_bucket.arn
+  prefix       = var.raw_archive_prefix
+  error_prefix = "errors/${var.raw_archive_prefix}"
   # The job GZIPs each record it sends (jobs/outputs.py gzip=True): Firehose bills the
   # compressed bytes and concatenates them into a valid multi-member .gz object.
-  file_extension     = ".jsonl.gz"
-  compression_format = "UNCOMPRESSED"
+  file_extension       = ".jsonl.gz"
+  compression_format   = "UNCOMPRESSED"
   buffering_size_mb    = var.firehose_buffering.size_mb
   buffering_interval_s = var.firehose_buffering.interval_s
   kms_key_arn          = module.kms.key_arn
