@@ -10,7 +10,9 @@ and keeps the lines whose own arrival_time is in the range; a layout without hou
 listed whole.
 
 A record archived twice (read again after a restart) has the same shard_id and sequence_number:
-it is kept once. Records are ordered by sequence number within a shard and by arrival across shards.
+it is kept once. Records are in sequence-number order within a shard, and the shards are
+interleaved by how far each has got in event time (`_progress`), so the replay's one watermark
+judges each record as its own shard's watermark did live.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tooling.file_io import Record
+from udfs.telemetry import event_ms
 
 # infra/modules/firehose_s3: <prefix>dt=YYYY-MM-dd/hour=HH/, Firehose's delivery hour (UTC).
 _HOUR_FOLDER = re.compile(r"(?:^|/)dt=\d{4}-\d{2}-\d{2}/hour=\d{2}/")
@@ -107,10 +110,11 @@ def is_archive(source: str) -> bool:
 
 
 def read(source: str, start: datetime | None = None, end: datetime | None = None,
-         lag_hours: int = 1, s3=None) -> tuple[list[Record], dict]:
+         lag_hours: int = 1, s3=None, max_future_skew_ms: int = 120_000) -> tuple[list[Record], dict]:
     """The archived records with start <= arrival_time < end (either open), and what was read:
     {'objects', 'lines', 'copies_dropped', 'out_of_range'}. s3: a boto3 S3 client (default: one
-    from the environment)."""
+    from the environment). max_future_skew_ms: job.max-future-skew.s, in ms (what moves a
+    shard's watermark, see _progress)."""
     hours = _hours(start, end + timedelta(hours=lag_hours)) if start and end else None
     if source.startswith("s3://"):
         objects: Iterable[tuple[str, bytes]] = _s3_objects(source, hours, s3)
@@ -145,6 +149,25 @@ def read(source: str, start: datetime | None = None, end: datetime | None = None
                 stats["copies_dropped"] += 1
                 continue
             seen[key] = Record(payload, shard, arrival, seq)
-    per_shard = [[r for _, r in sorted(records.items())] for records in shards.values()]
-    merged = list(heapq.merge(*per_shard, key=lambda r: r.arrival_ms))
+    per_shard = [_progress([r for _, r in sorted(records.items())], max_future_skew_ms)
+                 for _, records in sorted(shards.items())]
+    merged = [r for _, r in heapq.merge(*per_shard, key=lambda keyed: keyed[0])]
     return merged, stats
+
+
+def _progress(shard: list[Record], max_future_skew_ms: int) -> list[tuple[int, Record]]:
+    """Each record of a shard with the newest event time its shard had reached with it (counting,
+    as the source does, only records whose event time can move a watermark: readable, and not
+    more than max_future_skew_ms ahead of their arrival): a key that
+    never decreases along the shard. Merging the shards on it keeps each shard's order and gives
+    every record the late verdict it had live, where each shard had its own watermark: before a
+    record, only records from no further on (in event time) than its own shard come out, so it is
+    behind the replay's one watermark exactly when it was behind its shard's (arrival order
+    across shards would make a shard read ahead of another look late)."""
+    newest, keyed = -1, []
+    for r in shard:
+        t = event_ms(r.payload.decode("utf-8", "replace"))
+        if t is not None and not (r.arrival_ms and t - r.arrival_ms > max_future_skew_ms):
+            newest = max(newest, t)
+        keyed.append((newest, r))
+    return keyed

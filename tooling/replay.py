@@ -201,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             end = archive.parse_hour(args.end, "--to") if args.end else None
             if start and end and end <= start:
                 raise ConfigError(f"--to {args.end} must be after --from {args.start}")
-            records, seen = archive.read(args.input, start, end, args.lag_hours)
+            records, seen = archive.read(args.input, start, end, args.lag_hours,
+                                         max_future_skew_ms=config.get("job", "max-future-skew.s") * 1000)
             print(f"archive {args.input}: {seen['objects']} objects, {seen['lines']} lines, {len(records)} records "
                   f"in range, {seen['copies_dropped']} archived twice (kept once)")
     except (ConfigError, archive.ArchiveError) as e:
