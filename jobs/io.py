@@ -41,9 +41,10 @@ def _with(options: dict[str, str]) -> str:
 def register_source(t_env, config: Config, io) -> None:
     """Declare `telemetry_raw`: one row per record read: `payload` (text; invalid UTF-8 becomes
     U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime),
-    `verdict` ('F' too far ahead, 'L' late, '-' neither) and where it came from: `shard_id`,
-    `arrival_ts` (Kinesis' approximate arrival), `sequence_number`, `payload_base64` (the exact
-    bytes when they are not UTF-8, else NULL).
+    `verdict` ('F' too far ahead, 'L' late, '-' neither) and where it came from: `origin`
+    (TelemetryWatermarks.origin, as one string) and its parts `shard_id`, `arrival_ts` (Kinesis'
+    approximate arrival), `sequence_number`, `payload_base64` (the exact bytes when they are not
+    UTF-8, else NULL).
 
     Event time is decided inside the source, per split (Kinesis shard, replayed file), by the
     project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
@@ -80,7 +81,7 @@ def register_source(t_env, config: Config, io) -> None:
     # (TelemetryWatermarks.origin). Only the raw archive reads the origin's columns; the view is
     # inlined into each reader, so the others never split it.
     t_env.execute_sql(
-        "CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, "
+        "CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, origin, "
         "SPLIT_INDEX(origin, ' ', 0) AS shard_id, "
         "TO_TIMESTAMP_LTZ(CAST(SPLIT_INDEX(origin, ' ', 1) AS BIGINT), 3) AS arrival_ts, "
         "SPLIT_INDEX(origin, ' ', 2) AS sequence_number, "

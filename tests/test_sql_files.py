@@ -301,3 +301,28 @@ def test_the_source_rejects_what_the_parser_rejects():
         java = contract.validEventTime(payload)
         assert (None if java is None else int(java)) == event_ms(payload), payload
     assert all(event_ms(p) is None for p in broken) and all(event_ms(p) is not None for p in valid)
+
+
+@pytest.mark.sql
+def test_the_archive_line_is_json_with_the_exact_record():
+    """archive_line (Java, hand-written JSON for speed) against Python's json module: the same
+    line, and the payload back exactly, for text that needs escaping; cut and marked past
+    256 Ki characters; data_base64 only when the origin carries the bytes."""
+    import json
+
+    from tooling.file_io import origin
+
+    gateway = _java_helpers()
+    archive_line = gateway.jvm.io.telemetry.flink.ArchiveLine()
+    arrival = int(T0.timestamp() * 1000) + 250
+    payloads = [line(record("v", 1)), 'quote " backslash \\ slash / tab \t cr \r lf \n nul \x00 bell \x07 us \x1f',
+                "unicode é € 𝄞 \u2028 \u2029 \ufffd", "", "x" * 262145]
+    for n, payload in enumerate(payloads):
+        got = archive_line.eval(origin("shardId-000000000001", arrival, str(n)).decode(), payload)
+        want = {"arrival_time": "2026-11-23T12:00:00.250Z", "data": payload[:262144], "sequence_number": str(n),
+                "shard_id": "shardId-000000000001", **({"data_truncated": True} if len(payload) > 262144 else {})}
+        assert json.loads(got) == want
+        assert got == json.dumps(dict(sorted(want.items())), ensure_ascii=False, separators=(",", ":"))
+    raw = b"\xff\xfe garbage"
+    got = json.loads(archive_line.eval(origin("s", arrival, "7", raw).decode(), raw.decode("utf-8", "replace")))
+    assert base64.b64decode(got["data_base64"]) == raw and "data_truncated" not in got

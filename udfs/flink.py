@@ -44,7 +44,8 @@ class _Parse(ScalarFunction):
 JAVA_FUNCTIONS = {"rate_baselines_of": "io.telemetry.flink.RateBaselines",
                   "copy_numbers_of": "io.telemetry.flink.CopyNumbers",
                   # Counts an output's rows under its metric (jobs/outputs.py), in the job's INSERT.
-                  "count_row": "io.telemetry.flink.JobMetrics$CountRow"}
+                  "count_row": "io.telemetry.flink.JobMetrics$CountRow",
+                  "archive_line": "io.telemetry.flink.ArchiveLine"}
 
 
 def register(t_env: TableEnvironment) -> None:
