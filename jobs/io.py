@@ -68,17 +68,18 @@ def register_source(t_env, config: Config, io) -> None:
     # Stable ids: a savepoint's source positions and per-shard verdicts are found again by them.
     stream = env.from_source(io.source(config), strategy, "telemetry", Types.STRING()).uid("telemetry-source")
     stream = io.per_split(stream, config)
-    read = getattr(get_gateway().jvm.io.telemetry.flink, "JobMetrics$CountRead")()
-    stream = DataStream(stream._j_data_stream.map(read).uid("records-read").name("records read"))
+    rows = getattr(get_gateway().jvm.io.telemetry.flink, "JobMetrics$SourceRows")()
+    stream = DataStream(stream._j_data_stream.map(rows).uid("records-read").name("records read"))
     table = t_env.from_data_stream(stream, Schema.new_builder()
-                                   .column("f0", DataTypes.STRING())
+                                   .column("verdict", DataTypes.STRING())
+                                   .column("origin", DataTypes.STRING())
+                                   .column("payload", DataTypes.STRING())
                                    .column_by_metadata("event_ts", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
                                    .watermark("event_ts", "SOURCE_WATERMARK()")
                                    .build())
     t_env.create_temporary_view("telemetry_source", table)
-    # The line is <event ms> TAB <verdict> TAB <origin> TAB <payload>, origin = <shard id> SPACE
-    # <arrival ms> SPACE <sequence number> [SPACE <base64 of the bytes, if not UTF-8>]
-    # (TelemetryWatermarks.origin). Only the raw archive reads the origin's columns; the view is
+    # origin = <shard id> SPACE <arrival ms> SPACE <sequence number> [SPACE <base64 of the bytes,
+    # if not UTF-8>] (TelemetryWatermarks.origin). Only the raw archive reads it; the view is
     # inlined into each reader, so the others never split it.
     t_env.execute_sql(
         "CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, origin, "
@@ -86,12 +87,7 @@ def register_source(t_env, config: Config, io) -> None:
         "TO_TIMESTAMP_LTZ(CAST(SPLIT_INDEX(origin, ' ', 1) AS BIGINT), 3) AS arrival_ts, "
         "SPLIT_INDEX(origin, ' ', 2) AS sequence_number, "
         "SPLIT_INDEX(origin, ' ', 3) AS payload_base64 "
-        "FROM (SELECT event_ts, "
-        "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 1, 1) AS verdict, "
-        "SUBSTRING(f0, POSITION(CHR(9) IN f0) + 3, "
-        "LOCATE(CHR(9), f0, POSITION(CHR(9) IN f0) + 3) - POSITION(CHR(9) IN f0) - 3) AS origin, "
-        "SUBSTRING(f0, LOCATE(CHR(9), f0, POSITION(CHR(9) IN f0) + 3) + 1) AS payload "
-        "FROM telemetry_source)")
+        "FROM telemetry_source")
 
 
 # Views computed once and handed on as a stream: several files read them and their rows cost a

@@ -4,6 +4,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
+import org.apache.flink.types.Row;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -29,9 +33,14 @@ public final class JobMetrics {
         return group.addGroup(GROUP).addGroup("Reason", reason).counter(RECORDS_REJECTED);
     }
 
-    /** Counts every record read, chained to the source: a counter per record costs nothing here
-     * (in the Python parser it cost ~15% of the job's throughput). */
-    public static final class CountRead extends RichMapFunction<String, String> {
+    /**
+     * The source line {@code <ms>TAB<verdict>TAB<origin>TAB<payload>} as the row (verdict, origin,
+     * payload) of table {@code telemetry_raw} (jobs/io.py), counting every record read. Chained to
+     * the source; a counter per record costs nothing here (in the Python parser it cost ~15% of the
+     * job's throughput), and splitting here beats SQL's SUBSTRING/POSITION on the whole line,
+     * which count UTF-8 characters from the start on every call (a fifth of the JVM's samples).
+     */
+    public static final class SourceRows extends RichMapFunction<String, Row> implements ResultTypeQueryable<Row> {
         private static final long serialVersionUID = 1L;
         private transient Counter read;
 
@@ -41,9 +50,18 @@ public final class JobMetrics {
         }
 
         @Override
-        public String map(String line) {
+        public Row map(String line) {
             read.inc();
-            return line;
+            int tab = line.indexOf('\t');
+            int originEnd = line.indexOf('\t', tab + 3);
+            return Row.of(line.substring(tab + 1, tab + 2), line.substring(tab + 3, originEnd),
+                    line.substring(originEnd + 1));
+        }
+
+        @Override
+        public TypeInformation<Row> getProducedType() {
+            return Types.ROW_NAMED(new String[] {"verdict", "origin", "payload"},
+                    Types.STRING, Types.STRING, Types.STRING);
         }
     }
 
