@@ -41,10 +41,8 @@ def _with(options: dict[str, str]) -> str:
 def register_source(t_env, config: Config, io) -> None:
     """Declare `telemetry_raw`: one row per record read: `payload` (text; invalid UTF-8 becomes
     U+FFFD so binary garbage reaches the parser and the dead letters), `event_ts` (its rowtime),
-    `verdict` ('F' too far ahead, 'L' late, '-' neither) and where it came from: `origin`
-    (TelemetryWatermarks.origin, as one string) and its parts `shard_id`, `arrival_ts` (Kinesis'
-    approximate arrival), `sequence_number`, `payload_base64` (the exact bytes when they are not
-    UTF-8, else NULL).
+    `verdict` ('F' too far ahead, 'L' late, '-' neither) and `origin`, where it came from (shard,
+    Kinesis arrival time, sequence number, and the exact bytes when they are not UTF-8).
 
     Event time is decided inside the source, per split (Kinesis shard, replayed file), by the
     project's Java helpers (connectors/src/main/java): each shard has its own watermark and its
@@ -79,15 +77,9 @@ def register_source(t_env, config: Config, io) -> None:
                                    .build())
     t_env.create_temporary_view("telemetry_source", table)
     # origin = <shard id> SPACE <arrival ms> SPACE <sequence number> [SPACE <base64 of the bytes,
-    # if not UTF-8>] (TelemetryWatermarks.origin). Only the raw archive reads it; the view is
-    # inlined into each reader, so the others never split it.
-    t_env.execute_sql(
-        "CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, origin, "
-        "SPLIT_INDEX(origin, ' ', 0) AS shard_id, "
-        "TO_TIMESTAMP_LTZ(CAST(SPLIT_INDEX(origin, ' ', 1) AS BIGINT), 3) AS arrival_ts, "
-        "SPLIT_INDEX(origin, ' ', 2) AS sequence_number, "
-        "SPLIT_INDEX(origin, ' ', 3) AS payload_base64 "
-        "FROM telemetry_source")
+    # if not UTF-8>] (TelemetryWatermarks.origin); the raw archive (archive_line) reads it.
+    t_env.execute_sql("CREATE TEMPORARY VIEW telemetry_raw AS SELECT payload, event_ts, verdict, origin "
+                      "FROM telemetry_source")
 
 
 # Views computed once and handed on as a stream: several files read them and their rows cost a

@@ -4,11 +4,14 @@ list: the config schema's sink.* keys (jobs/config.py), the sink tables (jobs/io
 files (tooling/replay.py), the local stand-in's resources (tooling/local_aws.py) and the tests,
 including the infra consistency checks. Adding an output: docs/adding-an-output.md.
 
-No imports from the rest of the job: jobs/config.py reads this list to build its schema.
+No imports from the rest of the job (jobs/config.py reads this list to build its schema), only the
+metric names (udfs/metric_names.py, pure).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from udfs.metric_names import ALERTS, DIMENSIONS
 
 # The connector option naming an output's target; the config key of the target has the same name.
 _TARGET_OPTION = {"firehose": "delivery-stream", "kinesis": "stream.arn", "dynamodb": "table-name"}
@@ -81,7 +84,7 @@ OUTPUTS = (
            partition_by=("vehicle_id",),
            columns="alert_id STRING, vehicle_id STRING, rule STRING, channel STRING, value DOUBLE, "
                    "threshold DOUBLE, baseline DOUBLE, event_time STRING, detected_at STRING",
-           metric=("telemetryAlerts", (("Rule", "rule"), ("Channel", "channel")))),
+           metric=(ALERTS, tuple(zip(DIMENSIONS[ALERTS], ("rule", "channel"))))),
     Output("raw_archive", "firehose", "raw_archive.jsonl",
            "Firehose stream that archives every record read, as received, as JSON lines.", lines=True,
            gzip=True, columns="line STRING"),

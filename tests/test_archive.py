@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import random
 from datetime import datetime, timezone
 
 import pytest
@@ -106,3 +107,12 @@ def test_what_is_read_as_an_archive(tmp_path):
     assert not archive.is_archive(str(tmp_path / "missing.jsonl"))
     with pytest.raises(archive.ArchiveError, match="expected an hour like"):
         archive.parse_hour("noon", "--from")
+
+
+def test_a_large_gzip_object_without_a_gz_name_is_still_an_archive(tmp_path):
+    """Read as a stream, not cut at 1 MiB: a cut GZIP stream would not decompress."""
+    noise = random.Random(1)
+    lines = [_line(b"\xff" + noise.randbytes(1000), "s0", n, "2026-11-23T12:00:01.000Z") for n in range(3000)]
+    (tmp_path / "object").write_bytes(gzip.compress("".join(x + "\n" for x in lines).encode()))
+    assert (tmp_path / "object").stat().st_size > 1 << 21
+    assert archive.is_archive(str(tmp_path / "object"))

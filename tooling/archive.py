@@ -103,9 +103,12 @@ def is_archive(source: str) -> bool:
     if path.is_dir():
         return True
     try:
-        first = _decode(path.read_bytes()[:1 << 20] if path.suffix != ".gz" else path.read_bytes()).split("\n", 1)[0]
+        with path.open("rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as f:
+            first = f.readline(1 << 20)
         return isinstance(obj := json.loads(first), dict) and ARCHIVE_KEYS <= obj.keys()
-    except (OSError, ValueError):
+    except (OSError, EOFError, ValueError):
         return False
 
 
