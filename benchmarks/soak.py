@@ -6,7 +6,8 @@ A clean simulated fleet is sent to Kinesis (moto) at --rate records/s, event tim
 wall clock, while the real job runs on the MiniCluster with RocksDB and a checkpoint every 10 s
 (jobs.telemetry_job.Checkpoints). Every --every seconds it prints: records sent and read by the job,
 the input lag (sent - read), the last completed checkpoint's state size and duration, the task
-manager's JVM heap and the resident memory of the Python UDF worker processes.
+manager's JVM heap and the resident memory of the Python UDF worker processes (in process mode;
+in thread mode, the default, the parser runs inside the JVM and its memory is in the heap column's process).
 A healthy job shows a lag that does not grow, and state and memory that level off once every
 vehicle has been seen and the first windows and look-backs are full (TTL and timers clear the
 rest). Figures only, no assertions. The stand-in limits the rate it can take: moto's PutRecord
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vehicles", type=int, default=100)
     p.add_argument("--every", type=float, default=30.0, help="seconds between reports")
     p.add_argument("--parallelism", type=int, default=2)
+    p.add_argument("--python-execution-mode", choices=("THREAD", "PROCESS"), default="THREAD",
+                   help="job.python.execution-mode: the parser inside the JVM (the job's default) or in "
+                        "worker processes (their memory is the last column)")
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)
     if not CONNECTOR_JAR.is_file():
@@ -75,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     with MotoServer() as moto:
         res = LocalResources()
         create_resources(moto, res)
-        config = parse(local_properties(moto, res, parallelism=args.parallelism))
-        # UDF workers in their own processes, as on Managed Flink: in loopback mode they would share
-        # this process (and its GIL) with moto and the producer, and the soak would measure that.
+        config = parse(local_properties(moto, res, parallelism=args.parallelism,
+                                        job={"python.execution-mode": args.python_execution_mode}))
+        # In process mode, UDF workers in their own processes, as on Managed Flink: in loopback mode
+        # they would share this process (and its GIL) with moto and the producer.
         job = start_on_moto(config, Checkpoints(Path(tempfile.mkdtemp(prefix="soak-checkpoints-")), interval_ms=10_000),
                             python_workers="process")
         sent = [0]

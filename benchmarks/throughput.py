@@ -92,8 +92,12 @@ def child(args: argparse.Namespace) -> None:
 
     config = replay_config(overrides=[f"job.parallelism={args.parallelism}", *args.set])
     backend = {"heap": "hashmap"}.get(args.backend, args.backend)
-    t_env = create_table_env(parallelism=args.parallelism, jars=(HELPERS_JAR,), state_backend=backend)
+    t_env = create_table_env(parallelism=args.parallelism, jars=(HELPERS_JAR,), state_backend=backend,
+                             python_workers=args.python_workers)
     configure(t_env, config)
+    for setting in args.flink:
+        key, _, value = setting.partition("=")
+        t_env.get_config().set(key, value)
     with tempfile.TemporaryDirectory() as out:
         statements = build(t_env, config, FileIO(Path(args.input), Path(out)))
         started = time.perf_counter()
@@ -102,9 +106,11 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"seconds": seconds}))
 
 
-def measure(path: Path, backend: str, parallelism: int, sets: list[str]) -> dict:
+def measure(path: Path, backend: str, parallelism: int, sets: list[str], python_workers: str,
+            flink: list[str]) -> dict:
     cmd = [sys.executable, "-m", "benchmarks.throughput", "--child", "--input", str(path), "--backend", backend,
-           "--parallelism", str(parallelism), *(f"--set={s}" for s in sets)]
+           "--parallelism", str(parallelism), "--python-workers", python_workers, *(f"--set={s}" for s in sets),
+           *(f"--flink={f}" for f in flink)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cpu = TreeCpu(proc.pid)
@@ -125,7 +131,12 @@ def main() -> None:
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--vehicles", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--python-workers", choices=("process", "loopback"), default="process",
+                   help="with job.python.execution-mode=PROCESS: UDF workers in their own processes, as on "
+                        "Managed Flink (default), or inside the driver process (PyFlink's local loopback mode)")
     p.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE")
+    p.add_argument("--flink", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Flink option set after the job's own (an experiment; Managed Flink allows few keys)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)
@@ -139,7 +150,8 @@ def main() -> None:
     if len(sizes) != 2 or sizes[0] >= sizes[1]:
         p.error("--sizes takes two increasing record counts")
     print(f"machine: {os.cpu_count()} cores; parallelism {args.parallelism}; {args.vehicles} vehicles; "
-          f"settings {args.set or 'defaults'}")
+          f"settings {args.set or 'defaults'}; Flink options {args.flink or 'as the job sets them'}; "
+          f"UDF workers (job.python.execution-mode PROCESS only): {args.python_workers}")
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for n in sizes:
@@ -148,7 +160,8 @@ def main() -> None:
             files.append(path)
         loop_rate = sizes[1] / python_loop(files[1])
         for backend in args.backends.split(","):
-            small, large = (measure(f, backend, args.parallelism, args.set) for f in files)
+            small, large = (measure(f, backend, args.parallelism, args.set, args.python_workers, args.flink)
+                            for f in files)
             rate = (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
             cpu_small, cpu_large = sum(small["cpu"].values()), sum(large["cpu"].values())
             per_million = (cpu_large - cpu_small) / (sizes[1] - sizes[0]) * 1e6
@@ -159,7 +172,9 @@ def main() -> None:
                   f"(process start to end of the small run, minus its records at the steady rate)")
             print(f"{backend}: CPU of the large run: " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                                   sorted(large["cpu"].items())))
-            print(f"{backend}: CPU-seconds per million records (marginal, all processes): {per_million:.1f}")
+            print(f"{backend}: CPU-seconds per million records (marginal, all processes): {per_million:.1f} ("
+                  + ", ".join(f"{k} {(v - small['cpu'].get(k, 0.0)) / (sizes[1] - sizes[0]) * 1e6:.1f}"
+                              for k, v in sorted(large["cpu"].items())) + ")")
             print(f"throughput {backend}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, "
                   f"ratio {rate / loop_rate:.2f}")
 

@@ -96,6 +96,11 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     if local:
         # UDF workers must use this interpreter (with this venv's packages), not `python` on PATH.
         conf.set("python.executable", sys.executable)
+        # Thread mode embeds the base interpreter in the JVM, which does not see a virtualenv's
+        # packages (pemja, pyflink); on Managed Flink they are installed system-wide.
+        import site
+
+        conf.set("python.pythonpath", os.pathsep.join(site.getsitepackages()))
         # The MiniCluster's REST API on a free local port: the local run and the tests read the
         # job's counters there (tooling/job_metrics.py), fresh within a second.
         with socket.socket() as s:
@@ -128,6 +133,7 @@ def configure(t_env, config: Config) -> None:
     # Event times are UTC strings; windows and DATE_FORMAT must not shift them.
     conf.set("table.local-time-zone", "UTC")
     conf.set("table.exec.state.ttl", f"{config.get('job', 'state-ttl.s')} s")
+    conf.set("python.execution-mode", config.get("job", "python.execution-mode").lower())
 
 
 def _execute(t_env, statement: str, where: str) -> None:
@@ -148,7 +154,7 @@ def build(t_env, config: Config, io, sql_dir: Path | None = None):
     """Declare source, business SQL and sinks on t_env; return the StatementSet to execute."""
     from udfs import flink as flink_udfs
 
-    flink_udfs.register(t_env)
+    flink_udfs.register(t_env, config.get("job", "python.execution-mode"))
     try:
         register_source(t_env, config, io)
     except Exception as e:

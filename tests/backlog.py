@@ -65,8 +65,9 @@ Interrupt = Callable[[LocalJob, Backlog], LocalJob]
 
 def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrupt | None = None,
                 start: Callable[..., LocalJob] = start_on_moto, endpoint: str | None = None,
-                timeout_s: float = 240) -> dict:
-    """endpoint: where the job reaches AWS, if not moto itself (a proxy in front of it)."""
+                timeout_s: float = 240, job: dict | None = None) -> dict:
+    """endpoint: where the job reaches AWS, if not moto itself (a proxy in front of it); job: more
+    keys of the job's `job` group."""
     moto.reset()
     res = LocalResources(telemetry_shards=4)
     create_resources(moto, res)
@@ -90,7 +91,7 @@ def run_backlog(moto, fleet_records: list, parallelism: int, interrupt: Interrup
     send(records[:cut])
     # Idle only after 15 s without records: a subtask reading four shards from a backlog serves
     # each in turn, and one declared idle meanwhile would let the others' watermark pass it.
-    properties = local_properties(moto, res, parallelism=parallelism, idle_ms=15000, endpoint=endpoint)
+    properties = local_properties(moto, res, parallelism=parallelism, idle_ms=15000, endpoint=endpoint, job=job)
     config = parse(properties)
     checkpoints = Checkpoints(Path(tempfile.mkdtemp(prefix="checkpoints-")), interval_ms=1000)
     job = start(config, checkpoints)

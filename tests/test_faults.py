@@ -33,7 +33,8 @@ def _completed_checkpoints(job: LocalJob) -> int:
 def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, backlog_fleet, backlog_runs):
     """SIGKILL of a Python UDF worker while the second half of the backlog arrives: the task fails,
     the whole job restarts (the Kinesis source's enumerator cannot take back one task's splits)
-    from the last checkpoint, and reads again what came after it."""
+    from the last checkpoint, and reads again what came after it. The parser in process mode
+    (job.python.execution-mode PROCESS): in thread mode, the default, it has no process of its own."""
     records, _ = backlog_fleet
 
     def start_with_worker_processes(config, checkpoints):
@@ -60,7 +61,8 @@ def test_a_killed_python_worker_restarts_from_the_last_checkpoint(moto_server, b
         backlog.notes["workers killed"] = 1
         return job
 
-    run = run_backlog(moto_server, records, PARALLELISM, interrupt=kill, start=start_with_worker_processes)
+    run = run_backlog(moto_server, records, PARALLELISM, interrupt=kill, start=start_with_worker_processes,
+                      job={"python.execution-mode": "PROCESS"})
     assert run["notes"]["restored checkpoint"] >= 1
     assert run["notes"]["failures"], run["notes"]
     run["duplicates"] = compare(backlog_runs[PARALLELISM], run)

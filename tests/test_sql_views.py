@@ -49,7 +49,7 @@ def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, ove
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     t_env = create_table_env(parallelism=1, jars=(HELPERS_JAR,))
     configure(t_env, config)
-    register(t_env)
+    register(t_env, config.get("job", "python.execution-mode"))
     columns = ", ".join(f"`{c}` DOUBLE" for c in _NUMBERS)
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE valid_src (
         vehicle_id STRING, event_time STRING, ms BIGINT, rpm INT, gear INT, {columns},

@@ -48,9 +48,9 @@ def say(msg: str) -> None:
 
 
 def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, idle_ms: int = 10000,
-                     endpoint: str | None = None) -> list[dict]:
+                     endpoint: str | None = None, job: dict | None = None) -> list[dict]:
     """The job's configuration for the local stand-in; `endpoint`: where the job reaches it, if
-    not moto itself (a proxy in front of it)."""
+    not moto itself (a proxy in front of it); `job`: more keys of the job group."""
     region = moto.region
     return document({
         "aws": {"region": region, "endpoint": endpoint or moto.endpoint, "credentials.provider": "BASIC",
@@ -62,7 +62,7 @@ def local_properties(moto: MotoServer, res: LocalResources, parallelism: int, id
         # Long enough that no shard is declared idle while the job starts or catches up on the
         # backlog (an idle shard's next records could fall behind the others' watermark), short
         # enough that the last windows close soon after the data ends.
-        "job": {"parallelism": parallelism, "source.idle-timeout.ms": idle_ms},
+        "job": {"parallelism": parallelism, "source.idle-timeout.ms": idle_ms, **(job or {})},
     })
 
 

@@ -41,7 +41,8 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
     @Override
     public void open(FunctionContext context) {
         // Counted where decided: copy 1 is a valid reading (12_staging_valid.sql), 2.. duplicates,
-        // 0 late (the parser counts the late ones staging finds, under the same name).
+        // 0 late (the late ones staging finds are counted with the parser's rejections, under the
+        // same name: JobMetrics.CountRejections).
         lateCounter = JobMetrics.rejected(context.getMetricGroup(), "late");
         duplicateCounter = JobMetrics.rejected(context.getMetricGroup(), "duplicate");
         validCounter = context.getMetricGroup().addGroup(JobMetrics.GROUP).counter(JobMetrics.RECORDS_VALID);

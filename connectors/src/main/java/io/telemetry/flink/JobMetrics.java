@@ -11,6 +11,7 @@ import org.apache.flink.types.Row;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ScalarFunction;
 
@@ -62,6 +63,42 @@ public final class JobMetrics {
         public TypeInformation<Row> getProducedType() {
             return Types.ROW_NAMED(new String[] {"verdict", "origin", "payload"},
                     Types.STRING, Types.STRING, Types.STRING);
+        }
+    }
+
+    /**
+     * Passes the parsed rows on unchanged, counting each rejection under its reason: the row's
+     * field {@code field} is the parser's result (a ROW of {@code arity} fields whose first is the
+     * reason, NULL for a valid record). In Java because a Python UDF's metrics reach Flink only in
+     * process mode (PyFlink's thread mode drops them), and here costs nothing per record.
+     */
+    public static final class CountRejections extends RichMapFunction<RowData, RowData> {
+        private static final long serialVersionUID = 1L;
+        private final int field;
+        private final int arity;
+        private transient MetricGroup group;
+        private transient Map<String, Counter> counters;
+
+        public CountRejections(int field, int arity) {
+            this.field = field;
+            this.arity = arity;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            group = getRuntimeContext().getMetricGroup();
+            counters = new HashMap<>();
+        }
+
+        @Override
+        public RowData map(RowData row) {
+            if (!row.isNullAt(field)) {
+                RowData parsed = row.getRow(field, arity);
+                if (!parsed.isNullAt(0)) {
+                    counters.computeIfAbsent(parsed.getString(0).toString(), r -> rejected(group, r)).inc();
+                }
+            }
+            return row;
         }
     }
 
