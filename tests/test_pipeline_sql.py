@@ -204,3 +204,18 @@ def test_replay_at_parallelism_4_gives_the_same_outputs(replay, tmp_path):
     assert alert_rows(read_jsonl(tmp_path / "out" / "alerts.jsonl")) == expected_alerts()
     assert sorted((out / "window_aggregates.jsonl").read_text().splitlines()) == \
         sorted((tmp_path / "out" / "window_aggregates.jsonl").read_text().splitlines())
+
+
+def test_copies_are_numbered_per_event_time_however_they_interleave(tmp_path):
+    # Third copies and copies of an older event time after a newer one: the dedupe keeps each
+    # event time's count while it is ahead of the watermark.
+    sent = [("d", 1.0), ("d", 2.0), ("d", 1.0), ("d", 1.0), ("d", 3.0), ("d", 2.0), ("e", 1.0)]
+    source = tmp_path / "input.jsonl"
+    source.write_text("".join(line(record(v, s)) + "\n" for v, s in sent), encoding="utf-8")
+    summary = run(source, tmp_path / "out", replay_config())
+    assert (summary["records_read"], summary["valid"], summary["rejected"]) == (7, 4, 3)
+    letters = read_jsonl(tmp_path / "out" / "dead_letters.jsonl")
+    assert sorted((d["reason"], d["event_time"], d["detail"]) for d in letters) == [
+        ("duplicate", ts(1.0), "copy 2 of this vehicle_id and event_time"),
+        ("duplicate", ts(1.0), "copy 3 of this vehicle_id and event_time"),
+        ("duplicate", ts(2.0), "copy 2 of this vehicle_id and event_time")]

@@ -38,7 +38,8 @@ def _valid_row(vehicle: str, seconds: float, **fields) -> dict:
     return row
 
 
-def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, overrides=()) -> list[dict]:
+def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, overrides=(),
+              watermark: str = "event_ts") -> list[dict]:
     from pyflink.common import RowKind
 
     from jobs.telemetry_job import configure, create_table_env
@@ -53,7 +54,7 @@ def _run_view(tmp_path, rows: list[dict], files: tuple[str, ...], view: str, ove
     columns = ", ".join(f"`{c}` DOUBLE" for c in _NUMBERS)
     t_env.execute_sql(f"""CREATE TEMPORARY TABLE valid_src (
         vehicle_id STRING, event_time STRING, ms BIGINT, rpm INT, gear INT, {columns},
-        event_ts AS TO_TIMESTAMP_LTZ(ms, 3), WATERMARK FOR event_ts AS event_ts
+        event_ts AS TO_TIMESTAMP_LTZ(ms, 3), WATERMARK FOR event_ts AS {watermark}
       ) WITH ('connector' = 'filesystem', 'path' = '{source}', 'format' = 'json')""")
     t_env.execute_sql("CREATE TEMPORARY VIEW telemetry_valid AS SELECT vehicle_id, event_time, event_ts, rpm, gear, "
                       + ", ".join(f"`{c}`" for c in _NUMBERS) + " FROM valid_src")
@@ -92,6 +93,19 @@ def test_rate_baselines_take_the_lowest_value_in_each_channels_look_back(tmp_pat
     off = _run_view(tmp_path, rows, ("20_analytics_rate_baselines.sql",), "rate_baselines",
                     overrides=["rules.rate.engine.rise=0"])
     assert "engine" not in {r["channel"] for r in off}
+
+
+def test_rate_baselines_take_readings_of_one_event_time_together(tmp_path):
+    # The job's dedupe lets one reading per vehicle and event time through; the function itself
+    # still keeps a second one (it looks up what waits at an event time unless it is the newest).
+    rows = [_valid_row("v", 0.0, engine=100.0), _valid_row("v", 10.0, engine=104.0),
+            _valid_row("v", 10.0, engine=95.0), _valid_row("v", 30.0, engine=106.5)]
+    # A second behind: the watermark at a reading's own event time would make its twin late.
+    out = _run_view(tmp_path, rows, ("20_analytics_rate_baselines.sql",), "rate_baselines",
+                    overrides=["rules.rate.engine.window.s=60"], watermark="event_ts - INTERVAL '1' SECOND")
+    engine = sorted((r["event_time"], r["value"], r["baseline"]) for r in out if r["channel"] == "engine")
+    assert engine == [(ts(0.0), 100.0, 100.0), (ts(10.0), 95.0, 95.0), (ts(10.0), 104.0, 95.0),
+                      (ts(30.0), 106.5, 95.0)]
 
 
 def test_rule_breaches_are_threshold_and_rate_rows(tmp_path):

@@ -48,7 +48,10 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
         validCounter = context.getMetricGroup().addGroup(JobMetrics.GROUP).counter(JobMetrics.RECORDS_VALID);
     }
 
-    /** Event times ahead of the watermark, ascending, each with the copies seen so far. */
+    /**
+     * Event times ahead of the watermark, ascending, and the copies seen of each: counts is null
+     * while every one was seen once (nearly always), which halves what is written per reading.
+     */
     public static class Seen {
         public long[] times;
         public long[] counts;
@@ -69,7 +72,7 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
             return;
         }
         long[] times = seen.times == null ? new long[0] : seen.times;
-        long[] counts = seen.counts == null ? new long[0] : seen.counts;
+        long[] counts = seen.counts;
         int keepFrom = 0;
         while (keepFrom < times.length && watermark != null && times[keepFrom] <= watermark) {
             keepFrom++;
@@ -78,25 +81,33 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
         int at = java.util.Arrays.binarySearch(times, keepFrom, times.length, ts);
         long copy;
         if (at >= 0) {
-            copy = counts[at] + 1;
-            long[] newTimes = java.util.Arrays.copyOfRange(times, keepFrom, times.length);
-            long[] newCounts = java.util.Arrays.copyOfRange(counts, keepFrom, counts.length);
+            copy = (counts == null ? 1 : counts[at]) + 1;
+            long[] newCounts = new long[kept];
+            for (int i = 0; i < kept; i++) {
+                newCounts[i] = counts == null ? 1 : counts[keepFrom + i];
+            }
             newCounts[at - keepFrom] = copy;
-            seen.times = newTimes;
+            seen.times = java.util.Arrays.copyOfRange(times, keepFrom, times.length);
             seen.counts = newCounts;
         } else {
             copy = 1;
             int insert = -at - 1 - keepFrom;
             long[] newTimes = new long[kept + 1];
-            long[] newCounts = new long[kept + 1];
             System.arraycopy(times, keepFrom, newTimes, 0, insert);
-            System.arraycopy(counts, keepFrom, newCounts, 0, insert);
             newTimes[insert] = ts;
-            newCounts[insert] = 1;
             System.arraycopy(times, keepFrom + insert, newTimes, insert + 1, kept - insert);
-            System.arraycopy(counts, keepFrom + insert, newCounts, insert + 1, kept - insert);
             seen.times = newTimes;
-            seen.counts = newCounts;
+            if (counts != null) {
+                long[] newCounts = new long[kept + 1];
+                System.arraycopy(counts, keepFrom, newCounts, 0, insert);
+                newCounts[insert] = 1;
+                System.arraycopy(counts, keepFrom + insert, newCounts, insert + 1, kept - insert);
+                boolean allOnce = true;
+                for (long c : newCounts) {
+                    allOnce &= c == 1;
+                }
+                seen.counts = allOnce ? null : newCounts;
+            }
         }
         (copy == 1 ? validCounter : duplicateCounter).inc();
         collect(Row.of(copy));

@@ -122,9 +122,12 @@ public class RateBaselines extends ProcessTableFunction<Row> {
         }
         TimeContext<Long> time = ctx.timeContext(Long.class);
         long ts = time.time();
+        // Newer than every reading so far (the usual case): nothing waits at this event time, and
+        // the state lookup (a RocksDB read) is skipped.
+        boolean newest = ts > meta.newest;
         meta.newest = Math.max(meta.newest, ts);
         int n = this.channels.size();
-        Pending p = pending.get(ts);
+        Pending p = newest ? null : pending.get(ts);
         int had = p == null ? 0 : p.eventTimes.length;
         Pending next = new Pending();
         next.eventTimes = new String[had + 1];
