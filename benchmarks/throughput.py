@@ -1,6 +1,6 @@
 """Steady-state throughput of the whole job, per state backend, against a plain Python loop.
 
-    .venv/bin/python -m benchmarks.throughput [--sizes 50000,200000] [--backends heap,rocksdb]
+    .venv/bin/python -m benchmarks.throughput [--sizes 100000,400000] [--backends heap,rocksdb]
         [--parallelism 1] [--vehicles 20] [--set rules.rate.engine.window.s=600 ...]
 
 Each run is the full job (the replay's file source and filesystem sinks, every SQL file) in a
@@ -126,7 +126,7 @@ def measure(path: Path, backend: str, parallelism: int, sets: list[str], python_
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.throughput")
-    p.add_argument("--sizes", default="50000,200000", help="two record counts (default 50000,200000)")
+    p.add_argument("--sizes", default="100000,400000", help="two record counts (default 100000,400000)")
     p.add_argument("--backends", default="heap,rocksdb")
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--vehicles", type=int, default=20)

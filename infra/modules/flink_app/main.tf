@@ -63,7 +63,7 @@ resource "aws_kinesisanalyticsv2_application" "this" {
       parallelism_configuration {
         configuration_type   = "CUSTOM"
         parallelism          = var.parallelism
-        parallelism_per_kpu  = 1 # Python UDFs: one Python worker per vCPU (REFERENCE "Packaging for MSF").
+        parallelism_per_kpu  = 1 # Python UDF: one subtask (one GIL in thread mode) per vCPU (REFERENCE "Packaging for MSF").
         auto_scaling_enabled = var.auto_scaling_enabled
       }
     }
