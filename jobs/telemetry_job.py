@@ -86,6 +86,11 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
 
     # A StreamTableEnvironment: the source is a DataStream source with per-split watermarks.
     env = StreamExecutionEnvironment.get_execution_environment()
+    if parallelism:
+        # The DataStream part (the source, its split, the parser it chains with) takes the
+        # environment's parallelism, not the table config's parallelism.default set below: left
+        # alone it ran at one subtask per core whatever job.parallelism said.
+        env.set_parallelism(parallelism)
     if jars:
         # Before the table environment exists: it discovers connector factories with a class
         # loader made from these jars. Appended: under `flink run -py` the CLI has put

@@ -55,6 +55,16 @@ def test_metric_names_module_is_the_one_place():
         assert re.fullmatch(r"[A-Za-z0-9]+", name) and all(re.fullmatch(r"[A-Za-z0-9]+", d) for d in dims)
 
 
+def test_the_java_counters_use_the_same_names():
+    # The counters are registered in Java (JobMetrics.java); the dashboard is built from Python's names.
+    java = (Path(__file__).resolve().parent.parent / "connectors" / "src" / "main" / "java" / "io" / "telemetry"
+            / "flink" / "JobMetrics.java").read_text()
+    constants = dict(re.findall(r'public static final String (\w+) = "([^"]*)";', java))
+    assert constants == {"GROUP": mn.METRIC_GROUP, "RECORDS_READ": mn.RECORDS_READ, "RECORDS_VALID": mn.RECORDS_VALID,
+                         "RECORDS_REJECTED": mn.RECORDS_REJECTED, "ALERTS": mn.ALERTS}
+    assert '.addGroup("Reason", reason)' in java
+
+
 def test_root_locals_are_udfs_metric_names():
     locals_ = root_locals()
     assert locals_["job_metrics"] == {

@@ -1,6 +1,7 @@
 """The job's own metrics: names and dimensions, in one place.
 
-The job registers these counters (udfs/flink.py, connectors/src/main/java/.../JobMetrics.java);
+The job registers these counters in Java (connectors/src/main/java/.../JobMetrics.java and
+CopyNumbers.java: a Python UDF's metrics reach Flink only in process mode);
 the CloudWatch dashboard and alarms in infra/ chart and alarm on them (tests/test_dashboard.py
 holds the Terraform to these names). Pure Python: no PyFlink import, so tests and tooling can
 read it anywhere.
