@@ -6,8 +6,8 @@ A clean simulated fleet is sent to Kinesis (moto) at --rate records/s, event tim
 wall clock, while the real job runs on the MiniCluster with RocksDB and a checkpoint every 10 s
 (jobs.telemetry_job.Checkpoints). Every --every seconds it prints: records sent and read by the job,
 the input lag (sent - read), the last completed checkpoint's state size and duration, the task
-manager's JVM heap and the resident memory of the Python UDF worker processes (in process mode;
-in thread mode, the default, the parser runs inside the JVM and its memory is in the heap column's process).
+manager's JVM heap, the JVM's resident memory (in thread mode, the default, the parser's Python
+interpreter lives in it) and that of the Python UDF worker processes (process mode).
 A healthy job shows a lag that does not grow, and state and memory that level off once every
 vehicle has been seen and the first windows and look-backs are full (TTL and timers clear the
 rest). Figures only, no assertions. The stand-in limits the rate it can take: moto's PutRecord
@@ -35,16 +35,33 @@ from tooling.local_run import local_properties, python_worker_pids, start_on_mot
 from tooling.paths import CONNECTOR_JAR
 
 
-def _workers_rss_mb() -> float:
-    """Resident memory of the Python UDF worker processes."""
+def _rss_mb(pids: list[int]) -> float:
     total = 0
-    for pid in python_worker_pids():
+    for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         total += next((int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS:")), 0)
     return total / 1024
+
+
+def _jvm_pids() -> list[int]:
+    """The gateway JVM this process started (the MiniCluster, with the embedded parser in thread mode)."""
+    import os
+
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                is_java = f.read().split(b"\0", 1)[0].endswith(b"java")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me and is_java:
+            found.append(int(entry))
+    return found
 
 
 def _heap_mb(rest: str) -> float:
@@ -110,14 +127,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"soak: {len(records)} records at {args.rate:.0f}/s from {args.vehicles} vehicles, "
                   f"parallelism {args.parallelism}, RocksDB, checkpoint every 10 s", flush=True)
             print(f"{'t (s)':>6} {'sent':>8} {'read':>8} {'lag':>6} {'state MB':>9} {'ckpt ms':>8} "
-                  f"{'heap MB':>8} {'UDF RSS MB':>10}", flush=True)
+                  f"{'heap MB':>8} {'JVM RSS MB':>10} {'UDF RSS MB':>10}", flush=True)
             while time.monotonic() - began < args.minutes * 60 + args.every / 2:
                 time.sleep(args.every)
                 read = counters(job.rest, job_id)["read"]
                 latest = (job.checkpoints().get("latest") or {}).get("completed") or {}
                 print(f"{time.monotonic() - began:6.0f} {sent[0]:8d} {read:8d} {sent[0] - read:6d} "
                       f"{latest.get('state_size', 0) / 2**20:9.1f} {latest.get('end_to_end_duration', 0):8d} "
-                      f"{_heap_mb(job.rest):8.0f} {_workers_rss_mb():10.0f}", flush=True)
+                      f"{_heap_mb(job.rest):8.0f} {_rss_mb(_jvm_pids()):10.0f} {_rss_mb(python_worker_pids()):10.0f}",
+                      flush=True)
             stop.set()
             if sent[0] < len(records):
                 print(f"the sender managed {sent[0] / (time.monotonic() - began):.0f} records/s on average "
