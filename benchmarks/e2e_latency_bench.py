@@ -30,7 +30,7 @@ from jobs.config import parse
 from jobs.outputs import BY_VIEW
 from jobs.telemetry_job import Checkpoints
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time, parse_event_time
-from tooling.local_aws import LocalResources, MotoServer, create_resources, read_output, stream_arn
+from tooling.local_aws import LocalResources, MotoServer, create_resources, read_bucket_lines, read_output, stream_arn
 from tooling.local_run import local_properties, start_on_moto
 from tooling.paths import CONNECTOR_JAR
 
@@ -120,24 +120,12 @@ def main(argv: list[str] | None = None) -> int:
 
             alert_reader = stream_reader(res.target_value(BY_VIEW["alerts"], moto.region))
 
-            s3 = moto.client("s3")
-            fast_bucket, fast_prefix = res.s3_location(BY_VIEW["fast_laps"])
-            fast_objects: set[str] = set()
-
-            def new_fast_laps():
-                """The lines of the objects not read yet: reading every object on every poll made
-                the poll's period (and so the measured latency) grow with the run."""
-                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=fast_bucket, Prefix=fast_prefix):
-                    for obj in page.get("Contents", []):
-                        if obj["Key"] not in fast_objects:
-                            fast_objects.add(obj["Key"])
-                            body = s3.get_object(Bucket=fast_bucket, Key=obj["Key"])["Body"].read()
-                            yield from body.decode("utf-8").splitlines()
+            fast_objects: set[str] = set()   # read once each: re-reading all made the poll slower as the run grew
 
             def poll_outputs():
                 while not done.is_set():
                     now = time.time()
-                    for line in new_fast_laps():
+                    for line in read_bucket_lines(moto, *res.s3_location(BY_VIEW["fast_laps"]), skip=fast_objects)[1]:
                         f = line.split(",")
                         seen_fast.setdefault((f[0], f[1]), now)
                     for item in map(json.loads, read_output(moto, res, BY_VIEW["window_aggregates"])):

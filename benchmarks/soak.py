@@ -31,7 +31,7 @@ from jobs.telemetry_job import Checkpoints
 from simulator import FleetConfig, KinesisProducer, clean_records, format_event_time
 from tooling.job_metrics import counters, rest_get
 from tooling.local_aws import LocalResources, MotoServer, create_resources, stream_arn
-from tooling.local_run import local_properties, python_worker_pids, start_on_moto
+from tooling.local_run import descendant_pids, local_properties, python_worker_pids, start_on_moto
 from tooling.paths import CONNECTOR_JAR
 
 
@@ -46,22 +46,8 @@ def _rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def _jvm_pids() -> list[int]:
-    """The gateway JVM this process started (the MiniCluster, with the embedded parser in thread mode)."""
-    import os
-
-    me, found = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parent = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                is_java = f.read().split(b"\0", 1)[0].endswith(b"java")
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent == me and is_java:
-            found.append(int(entry))
-    return found
+# The gateway JVM this process started: the MiniCluster, with the parser's interpreter in thread mode.
+GATEWAY_JVM = b"org.apache.flink.client.python.PythonGatewayServer"
 
 
 def _heap_mb(rest: str) -> float:
@@ -134,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 latest = (job.checkpoints().get("latest") or {}).get("completed") or {}
                 print(f"{time.monotonic() - began:6.0f} {sent[0]:8d} {read:8d} {sent[0] - read:6d} "
                       f"{latest.get('state_size', 0) / 2**20:9.1f} {latest.get('end_to_end_duration', 0):8d} "
-                      f"{_heap_mb(job.rest):8.0f} {_rss_mb(_jvm_pids()):10.0f} {_rss_mb(python_worker_pids()):10.0f}",
+                      f"{_heap_mb(job.rest):8.0f} {_rss_mb(descendant_pids(GATEWAY_JVM)):10.0f} "
+                      f"{_rss_mb(python_worker_pids()):10.0f}",
                       flush=True)
             stop.set()
             if sent[0] < len(records):

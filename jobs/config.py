@@ -165,7 +165,7 @@ SCHEMA: tuple[Key, ...] = (
         "event time (when the watermark passes the interval's end), not every reading.", default=10),
     Key("job", "parallelism", _int(1, 1024), "an integer 1..1024",
         "Operator parallelism for local runs; on MSF the application's parallelism applies."),
-    # thread: 24.0k vs 16.8k records/s (benchmarks/throughput.py, heap, p=1): the Python operator in
+    # THREAD: 28.8k vs 16.8k records/s (benchmarks/throughput.py, heap, p=1): the Python operator in
     # process mode hands each bundle of 1,000 rows to its worker and waits for all of it to return,
     # so the JVM and the worker mostly take turns. Thread mode runs the parser inside the JVM (PEMJA).
     Key("job", "python.execution-mode", _choice("THREAD", "PROCESS"), "THREAD or PROCESS",

@@ -85,10 +85,9 @@ def register_source(t_env, config: Config, io) -> None:
 # Views computed once and handed on as a stream: several files read them and their rows cost a
 # Python call. Left to itself the planner copies a shared view into each reader with that
 # reader's projection, and the parser then runs once per reader (twice per record here).
-MATERIALIZED_VIEWS = ("telemetry_parsed",)
-# A materialized view's column holding the parser's result (a ROW whose first field is the
-# dead-letter reason): its rejections are counted by reason as the rows pass (JobMetrics).
-PARSER_RESULT = {"telemetry_parsed": "r"}
+# View -> its column holding the parser's result (a ROW whose first field is the dead-letter
+# reason), whose rejections are counted by reason as the rows pass (JobMetrics), or None.
+MATERIALIZED_VIEWS: dict[str, str | None] = {"telemetry_parsed": "r"}
 
 
 def materialize(t_env, view: str) -> None:
@@ -111,9 +110,10 @@ def materialize(t_env, view: str) -> None:
     internal = table._j_table.getResolvedSchema().toPhysicalRowDataType().bridgedTo(
         jvm.java.lang.Class.forName("org.apache.flink.table.data.RowData"))
     j_stream = t_env._j_tenv.toDataStream(table._j_table, internal)
-    if view in PARSER_RESULT:
-        index = columns.index(PARSER_RESULT[view])
-        arity = len(table.get_schema().get_field_data_type(PARSER_RESULT[view]).fields)
+    parsed = MATERIALIZED_VIEWS.get(view)
+    if parsed:
+        index = columns.index(parsed)
+        arity = len(table.get_schema().get_field_data_type(parsed).fields)
         counted = getattr(jvm.io.telemetry.flink, "JobMetrics$CountRejections")(index, arity)
         j_stream = j_stream.map(counted).returns(j_stream.getType()).name("rejections counted")
     stream = DataStream(j_stream)

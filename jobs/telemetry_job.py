@@ -66,7 +66,8 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     state_backend ('hashmap' or 'rocksdb', local only: MSF sets its own, RocksDB, and rejects the
     key) chooses where keyed state lives; Flink's default is the heap ('hashmap'). checkpoints
     (local only) turns on checkpoints and restarts; its state backend yields to state_backend.
-    python_workers (local only): 'loopback' runs the Python UDFs inside this process, 'process'
+    python_workers (local only, for job.python.execution-mode PROCESS; in THREAD mode the parser
+    runs inside the JVM): 'loopback' runs the Python UDF workers inside this process, 'process'
     in worker processes the JVM starts, as on a cluster (a fault test kills one)."""
     if python_workers not in ("loopback", "process"):
         raise ValueError(f"python_workers must be 'loopback' or 'process', got {python_workers!r}")

@@ -208,12 +208,16 @@ def plain_item(item: dict) -> dict:
     return out
 
 
-def read_bucket_lines(moto: MotoServer, bucket: str, prefix: str = "") -> tuple[int, list[str]]:
-    """(object count, all non-empty lines) of every object under prefix, in key order."""
+def read_bucket_lines(moto: MotoServer, bucket: str, prefix: str = "",
+                      skip: set[str] | None = None) -> tuple[int, list[str]]:
+    """(object count, all non-empty lines) of every object under prefix, in key order; with
+    `skip`, only of the objects not in it, which are then added to it (a poller's read so far)."""
     s3 = moto.client("s3")
     keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
+        keys.extend(o["Key"] for o in page.get("Contents", []) if skip is None or o["Key"] not in skip)
+    if skip is not None:
+        skip.update(keys)
     lines: list[str] = []
     for key in sorted(keys):
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()

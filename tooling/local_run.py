@@ -169,9 +169,8 @@ def root_cause(trace: str) -> str:
     return causes[-1].removeprefix("Caused by: ").strip() if causes else "(no exception reported)"
 
 
-def python_worker_pids() -> list[int]:
-    """The Python UDF worker processes (python_workers='process') the gateway JVM, a child of
-    this process, started."""
+def descendant_pids(command: bytes) -> list[int]:
+    """Processes under this one whose command line contains `command`."""
     import os
 
     def parent(pid: int) -> int:
@@ -184,7 +183,7 @@ def python_worker_pids() -> list[int]:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if b"pyflink.fn_execution.beam.beam_boot" not in f.read():
+                if command not in f.read():
                     continue
             pid = int(entry)
             while pid > 1 and pid != me:
@@ -194,6 +193,12 @@ def python_worker_pids() -> list[int]:
         if pid == me:
             found.append(int(entry))
     return sorted(found)
+
+
+def python_worker_pids() -> list[int]:
+    """The Python UDF worker processes (python_workers='process') the gateway JVM, a child of
+    this process, started."""
+    return descendant_pids(b"pyflink.fn_execution.beam.beam_boot")
 
 
 def _quiet_cancelled_python_worker() -> None:

@@ -23,7 +23,7 @@ PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name i
 class _Parse(ScalarFunction):
     """parse_record, one row per call, as thread mode (job.python.execution-mode THREAD) runs it:
     inside the JVM. Its rejections are counted in Java as the parsed rows pass (jobs/io.py
-    PARSER_RESULT): PyFlink's thread mode does not report a Python UDF's metrics, and a counter per
+    MATERIALIZED_VIEWS): PyFlink's thread mode does not report a Python UDF's metrics, and a counter per
     record in Python cost ~15% of the job's throughput in process mode."""
 
     def eval(self, payload, future, late):
