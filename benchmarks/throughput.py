@@ -99,7 +99,10 @@ def child(args: argparse.Namespace) -> None:
         key, _, value = setting.partition("=")
         t_env.get_config().set(key, value)
     with tempfile.TemporaryDirectory() as out:
-        statements = build(t_env, config, FileIO(Path(args.input), Path(out)))
+        # One split per subtask, as a stream with one shard per subtask: a single file is one
+        # split, read by one subtask whatever the parallelism.
+        io = FileIO(Path(args.input), Path(out), splits=args.parallelism)
+        statements = build(t_env, config, io)
         started = time.perf_counter()
         statements.execute().wait()
         seconds = time.perf_counter() - started

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from jobs.telemetry_job import JobBuildError
 from tests.fixtures import line, record, ts
 from tests.scenario import (
     EXPECTED_FAST_LAPS,
@@ -241,3 +242,25 @@ def test_the_parser_in_process_mode_gives_the_same_outputs(replay, tmp_path):
     for name in ("fast_laps.csv", "window_aggregates.jsonl", "latest_state.jsonl", "alerts.jsonl",
                  "dead_letters.jsonl"):
         assert rows(tmp_path / "out", name) == rows(thread_out, name), name
+
+
+def test_a_capture_dealt_into_splits_is_read_as_shards(tmp_path):
+    """splits=2 at parallelism 2 (what the throughput benchmark runs at parallelism 2): vehicle a's
+    records to one split, b's to the other, each judged on its own like a shard. b's readings
+    come 30 s behind a's in the file (shards read out of step): in one split they are late by the
+    5 s out-of-orderness, in their own split they are on time."""
+    source = tmp_path / "input.jsonl"
+    readings = [record("a", s) for s in (0.0, 10.0, 20.0, 30.0)] + [record("b", s) for s in (1.0, 5.0, 10.0)]
+    source.write_text("".join(line(r) + "\n" for r in readings))
+
+    one = run(source, tmp_path / "one", replay_config())
+    assert one["rejected_by_reason"] == {"late": 3} and one["valid"] == 4
+
+    two = run(source, tmp_path / "two", replay_config(overrides=["job.parallelism=2"]), splits=2)
+    assert (two["records_read"], two["valid"], two["rejected"]) == (7, 7, 0)
+    windows = {(w["vehicle_id"], w["window_start"]): (w["record_count"], w["active_vehicles"])
+               for w in read_jsonl(tmp_path / "two" / "window_aggregates.jsonl")}
+    assert windows == {("a", ts(0.0)): (4, 1), ("b", ts(0.0)): (3, 1), ("__fleet__", ts(0.0)): (7, 2)}
+
+    with pytest.raises(JobBuildError, match="2 splits need job.parallelism >= 2 \\(is 1\\)"):
+        run(source, tmp_path / "three", replay_config(), splits=2)

@@ -6,6 +6,7 @@ partitioned) and writes the same source lines the Kinesis deserializer does, in 
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,14 @@ class Record:
     sequence_number: str = ""
 
 
+def _vehicle_id(line: bytes) -> str | None:
+    try:
+        vehicle = json.loads(line).get("vehicle_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return vehicle if isinstance(vehicle, str) else None
+
+
 def _source_line(payload: bytes, origin: bytes, t: int | None, clock: int, newest: list[int],
                  out_of_orderness_ms: int, max_future_skew_ms: int) -> bytes:
     verdict, ms = b"-", 0
@@ -61,10 +70,16 @@ class FileIO:
     partitioned = False
 
     def __init__(self, input_path: str | Path | None, output_dir: str | Path, keep_running: bool = False,
-                 records: list[Record] | None = None):
+                 records: list[Record] | None = None, splits: int = 1):
         """keep_running: the source keeps watching the file after reading it, so the job runs
         until stopped (a savepoint needs a running job); otherwise the job ends with the file.
-        records: what to replay, instead of a JSON-lines file (the raw archive's records)."""
+        records: what to replay, instead of a JSON-lines file (the raw archive's records).
+        splits: deal the records into this many splits by vehicle, as a stream with that many
+        shards would (see prepare); at most job.parallelism, since the file source reads one
+        split at a time per subtask and a split read after another would be all late."""
+        if splits < 1:
+            raise ValueError(f"splits must be at least 1, got {splits}")
+        self.splits = splits
         self.keep_running = keep_running
         self.input_path = Path(input_path).resolve() if input_path is not None else None
         self.records = records
@@ -82,6 +97,11 @@ class FileIO:
         are cut at '\n' only; a carriage return inside a line becomes a space (the line reader
         would split there), one before the '\n' is dropped; so does a newline inside an archived
         record.
+
+        With splits > 1 the records are dealt into that many files in a folder, each vehicle's
+        to one (vehicles in order of first appearance, round robin: shards of even load; a
+        record without a readable vehicle_id to the first), each file judged on its own like a
+        shard: its own clock from its own followers, its own newest event time.
         """
         records = self.records
         if records is None:
@@ -92,6 +112,28 @@ class FileIO:
         # The file reader splits lines at '\n' and '\r'.
         lines = [r.payload.replace(b"\r", b" ").replace(b"\n", b" ") for r in records]
         times = [event_ms(line.decode("utf-8", "replace")) for line in lines]
+        work_dir.mkdir(parents=True, exist_ok=True)
+        if self.splits == 1:
+            self.prepared_path = work_dir / "source-lines.txt"
+            self._write(self.prepared_path, config, records, lines, times, followers)
+            return self.prepared_path
+        dealt: list[list[int]] = [[] for _ in range(self.splits)]
+        vehicles: dict[str, int] = {}
+        for i, line in enumerate(lines):
+            vehicle = _vehicle_id(line)
+            split = 0 if vehicle is None else vehicles.setdefault(vehicle, len(vehicles) % self.splits)
+            dealt[split].append(i)
+        self.prepared_path = work_dir / "source-splits"
+        self.prepared_path.mkdir(exist_ok=True)
+        for n, indexes in enumerate(dealt):
+            self._write(self.prepared_path / f"split-{n}.txt", config, [records[i] for i in indexes],
+                        [lines[i] for i in indexes], [times[i] for i in indexes], followers)
+        return self.prepared_path
+
+    @staticmethod
+    def _write(path: Path, config: Config, records: list[Record], lines: list[bytes], times: list[int | None],
+               followers: int) -> None:
+        """One split's source lines, in order, judged against its own records only."""
         valid = [(i, t) for i, t in enumerate(times) if t is not None]
         clocks = [r.arrival_ms or 0 for r in records]
         for pos, (i, _) in enumerate(valid):
@@ -101,20 +143,21 @@ class FileIO:
             if len(window) < followers // 2:
                 window = [t for _, t in valid[max(0, pos - followers):pos]] + window
             clocks[i] = sorted(window)[len(window) // 2] if window else 0
-        work_dir.mkdir(parents=True, exist_ok=True)
-        self.prepared_path = work_dir / "source-lines.txt"
         job = config["job"]
         delay, skew, newest = job["watermark.out-of-orderness.ms"], job["max-future-skew.s"] * 1000, [None]
-        with self.prepared_path.open("wb") as f:
+        with path.open("wb") as f:
             for t, clock, line, r in zip(times, clocks, lines, records):
                 raw = r.payload if line.decode("utf-8", "replace").encode() != r.payload else None
                 f.write(_source_line(line, origin(r.shard_id, clock, r.sequence_number, raw), t, clock, newest,
                                      delay, skew) + b"\n")
-        return self.prepared_path
 
     def source(self, config: Config):
         from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
 
+        parallelism = config.get("job", "parallelism") or 1
+        if self.splits > parallelism:
+            raise ValueError(f"{self.splits} splits need job.parallelism >= {self.splits} (is {parallelism}): "
+                             "a subtask reads its splits one after another")
         if self.prepared_path is None:
             self.prepare(config, self.output_dir)
         builder = FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(self.prepared_path))

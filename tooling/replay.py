@@ -105,8 +105,9 @@ def java_helpers(jar: Path | None = None) -> Path:
 
 
 def run(input_path: Path | str, out_dir: Path, config: Config, jar: Path | None = None,
-        records: list[Record] | None = None) -> dict:
-    """Replay the capture at input_path, or `records` (read from the archive input_path names)."""
+        records: list[Record] | None = None, splits: int = 1) -> dict:
+    """Replay the capture at input_path, or `records` (read from the archive input_path names);
+    `splits`: as that many shards, by vehicle (FileIO; needs job.parallelism >= splits)."""
     started = time.monotonic()
     jar = java_helpers(jar)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ def run(input_path: Path | str, out_dir: Path, config: Config, jar: Path | None 
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism") or 1, jars=(jar,))
     configure(t_env, config)
-    io = FileIO(None, work, records=records) if records is not None else FileIO(input_path, work)
+    io = FileIO(input_path if records is None else None, work, records=records, splits=splits)
     build(t_env, config, io).execute().wait()
 
     outputs: dict[str, list] = {}
