@@ -1,7 +1,7 @@
 """Steady-state throughput of the whole job, per state backend, against a plain Python loop.
 
     .venv/bin/python -m benchmarks.throughput [--sizes 100000,400000] [--backends heap,rocksdb]
-        [--parallelism 1] [--vehicles 20] [--set rules.rate.engine.window.s=600 ...]
+        [--parallelism 1] [--vehicles 20] [--repeat 1] [--set rules.rate.engine.window.s=600 ...]
 
 Each run is the full job (the replay's file source and filesystem sinks, every SQL file) in a
 fresh Python process, so start-up, JIT and the Python worker are paid the same way every time.
@@ -134,6 +134,9 @@ def main() -> None:
     p.add_argument("--parallelism", type=int, default=1)
     p.add_argument("--vehicles", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="pairs of runs per backend (and baselines); with more than one, also the median "
+                        "(one pair's rate varies by about +-10%% on a 2-core machine)")
     p.add_argument("--python-workers", choices=("process", "loopback"), default="process",
                    help="with job.python.execution-mode=PROCESS: UDF workers in their own processes, as on "
                         "Managed Flink (default), or inside the driver process (PyFlink's local loopback mode)")
@@ -152,6 +155,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     if len(sizes) != 2 or sizes[0] >= sizes[1]:
         p.error("--sizes takes two increasing record counts")
+    if args.repeat < 1:
+        p.error("--repeat takes a count of at least 1")
     print(f"machine: {os.cpu_count()} cores; parallelism {args.parallelism}; {args.vehicles} vehicles; "
           f"settings {args.set or 'defaults'}; Flink options {args.flink or 'as the job sets them'}; "
           f"UDF workers (job.python.execution-mode PROCESS only): {args.python_workers}")
@@ -161,25 +166,38 @@ def main() -> None:
             path = Path(tmp) / f"telemetry-{n}.jsonl"
             write_jsonl(generate(FleetConfig(vehicles=args.vehicles, records=n, seed=args.seed)), str(path))
             files.append(path)
-        loop_rate = sizes[1] / python_loop(files[1])
         for backend in args.backends.split(","):
-            small, large = (measure(f, backend, args.parallelism, args.set, args.python_workers, args.flink)
-                            for f in files)
-            rate = (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
-            cpu_small, cpu_large = sum(small["cpu"].values()), sum(large["cpu"].values())
-            per_million = (cpu_large - cpu_small) / (sizes[1] - sizes[0]) * 1e6
-            print(f"{backend}: {sizes[0]:,} records in {small['seconds']:.1f} s, {sizes[1]:,} in "
-                  f"{large['seconds']:.1f} s (job wall time; process start to end {small['process_seconds']:.1f} s "
-                  f"and {large['process_seconds']:.1f} s)")
-            print(f"{backend}: start-up ~{small['process_seconds'] - sizes[0] / rate:.1f} s "
-                  f"(process start to end of the small run, minus its records at the steady rate)")
-            print(f"{backend}: CPU of the large run: " + ", ".join(f"{k} {v:.1f} s" for k, v in
-                                                                  sorted(large["cpu"].items())))
-            print(f"{backend}: CPU-seconds per million records (marginal, all processes): {per_million:.1f} ("
-                  + ", ".join(f"{k} {(v - small['cpu'].get(k, 0.0)) / (sizes[1] - sizes[0]) * 1e6:.1f}"
-                              for k, v in sorted(large["cpu"].items())) + ")")
-            print(f"throughput {backend}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, "
-                  f"ratio {rate / loop_rate:.2f}")
+            runs = []
+            for _ in range(args.repeat):
+                # The baseline next to each pair of runs, so a slower spell of the machine shows in both.
+                loop_rate = sizes[1] / python_loop(files[1])
+                small, large = (measure(f, backend, args.parallelism, args.set, args.python_workers, args.flink)
+                                for f in files)
+                runs.append((loop_rate, small, large, (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])))
+            for n, (loop_rate, small, large, rate) in enumerate(runs, 1):
+                report(f"{backend}" + (f", run {n}" if args.repeat > 1 else ""), sizes, loop_rate, small, large, rate)
+            # The line to compare across commits; with --repeat, each figure is the median of the runs'.
+            median = len(runs) // 2
+            rate, loop, ratio = (sorted(values)[median] for values in zip(*((r[3], r[0], r[3] / r[0]) for r in runs)))
+            if args.repeat > 1:
+                print(f"{backend}: median of {args.repeat} runs (job rec/s {', '.join(f'{r[3]:,.0f}' for r in runs)}; "
+                      f"ratio {', '.join(f'{r[3] / r[0]:.2f}' for r in runs)})")
+            print(f"throughput {backend}: job {rate:,.0f} rec/s, python loop {loop:,.0f} rec/s, ratio {ratio:.2f}")
+
+
+def report(label: str, sizes: list[int], loop_rate: float, small: dict, large: dict, rate: float) -> None:
+    cpu_small, cpu_large = sum(small["cpu"].values()), sum(large["cpu"].values())
+    per_million = (cpu_large - cpu_small) / (sizes[1] - sizes[0]) * 1e6
+    print(f"{label}: {sizes[0]:,} records in {small['seconds']:.1f} s, {sizes[1]:,} in "
+          f"{large['seconds']:.1f} s (job wall time; process start to end {small['process_seconds']:.1f} s "
+          f"and {large['process_seconds']:.1f} s)")
+    print(f"{label}: start-up ~{small['process_seconds'] - sizes[0] / rate:.1f} s "
+          f"(process start to end of the small run, minus its records at the steady rate)")
+    print(f"{label}: CPU of the large run: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(large["cpu"].items())))
+    print(f"{label}: CPU-seconds per million records (marginal, all processes): {per_million:.1f} ("
+          + ", ".join(f"{k} {(v - small['cpu'].get(k, 0.0)) / (sizes[1] - sizes[0]) * 1e6:.1f}"
+                      for k, v in sorted(large["cpu"].items())) + ")")
+    print(f"{label}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, ratio {rate / loop_rate:.2f}")
 
 
 if __name__ == "__main__":
