@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from jobs.telemetry_job import JobBuildError
 from tests.fixtures import line, record, ts
 from tests.scenario import (
     EXPECTED_FAST_LAPS,
@@ -21,6 +20,7 @@ from tests.scenario import (
     fast_lap_rows,
     payloads,
 )
+from tooling.file_io import FileIO
 from tooling.replay import replay_config, run
 from tooling.scoring import read_jsonl
 
@@ -253,14 +253,21 @@ def test_a_capture_dealt_into_splits_is_read_as_shards(tmp_path):
     readings = [record("a", s) for s in (0.0, 10.0, 20.0, 30.0)] + [record("b", s) for s in (1.0, 5.0, 10.0)]
     source.write_text("".join(line(r) + "\n" for r in readings))
 
-    one = run(source, tmp_path / "one", replay_config())
-    assert one["rejected_by_reason"] == {"late": 3} and one["valid"] == 4
+    def verdicts(path):
+        files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
+        return [[ln.split(b"\t")[1].decode() for ln in f.read_bytes().splitlines()] for f in files]
 
-    two = run(source, tmp_path / "two", replay_config(overrides=["job.parallelism=2"]), splits=2)
+    config = replay_config(overrides=["job.parallelism=2"])
+    assert verdicts(FileIO(source, tmp_path / "x").prepare(config, tmp_path / "one")) == \
+        [["-", "-", "-", "-", "L", "L", "L"]]
+    assert verdicts(FileIO(source, tmp_path / "x", splits=2).prepare(config, tmp_path / "two")) == \
+        [["-", "-", "-", "-"], ["-", "-", "-"]]
+
+    two = run(source, tmp_path / "out", config, splits=2)
     assert (two["records_read"], two["valid"], two["rejected"]) == (7, 7, 0)
     windows = {(w["vehicle_id"], w["window_start"]): (w["record_count"], w["active_vehicles"])
-               for w in read_jsonl(tmp_path / "two" / "window_aggregates.jsonl")}
+               for w in read_jsonl(tmp_path / "out" / "window_aggregates.jsonl")}
     assert windows == {("a", ts(0.0)): (4, 1), ("b", ts(0.0)): (3, 1), ("__fleet__", ts(0.0)): (7, 2)}
 
-    with pytest.raises(JobBuildError, match="2 splits need job.parallelism >= 2 \\(is 1\\)"):
-        run(source, tmp_path / "three", replay_config(), splits=2)
+    with pytest.raises(ValueError, match="2 splits need job.parallelism >= 2 \\(is 1\\)"):
+        FileIO(source, tmp_path / "x", splits=2).source(replay_config())
