@@ -87,7 +87,7 @@ class FileIO:
         self.output_dir = Path(output_dir).resolve()
 
     def prepare(self, config: Config, work_dir: Path, followers: int = 20) -> Path:
-        """Copy the input as source lines (`source_line`): the file is one split, in file order.
+        """Copy the input as source lines (`source_line`): one split (unless `splits`), in file order.
 
         Records from the raw archive carry their arrival time, the stream's clock. For a captured
         file, the stream's clock stands in for the arrival time a replayed record no longer has: the median
