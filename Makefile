@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JAR    := build/lib/telemetry-connectors.jar
 HELPERS := build/lib/telemetry-helpers.jar
 # Only the helpers that need nothing but Flink (the Kinesis deserializer needs the connectors).
-HELPER_SOURCES := $(addprefix connectors/src/main/java/io/telemetry/flink/,TelemetryWatermarks.java TelemetryContract.java RateBaselines.java CopyNumbers.java ShardVerdicts.java LinePacker.java JobMetrics.java ArchiveLine.java)
+HELPER_SOURCES := $(addprefix connectors/src/main/java/io/telemetry/flink/,TelemetryWatermarks.java TelemetryContract.java RateBaselines.java CopyNumbers.java ShardVerdicts.java LinePacker.java JobMetrics.java ArchiveLine.java ValidReading.java)
 ARGS   ?=
 PYTEST_ARGS ?=
 

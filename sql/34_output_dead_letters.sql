@@ -4,7 +4,7 @@
 -- Reasons: not_json, not_object, missing_field, wrong_type, out_of_range, bad_event_time
 --   (from parsing), future_event_time (too far ahead of the stream's clock), late (at or behind
 --   the watermark), heartbeat (a record that only moves the watermark), duplicate (see
---   11_staging_deduped.sql).
+--   12_staging_deduped.sql).
 -- Event time: none; rejected_at is processing time (UTC).
 -- Read by: the dead-letter sink.
 CREATE TEMPORARY VIEW dead_letters AS
@@ -28,7 +28,7 @@ FROM (
   FROM telemetry_parsed
   WHERE r.reason IS NOT NULL
   UNION ALL
-  -- Late after the shuffle (11_staging_deduped.sql): the same reason and detail as the parser's.
+  -- Late after the shuffle (12_staging_deduped.sql): the same reason and detail as the parser's.
   SELECT 'late', 'event_time is at or behind the watermark', vehicle_id, event_time, payload
   FROM telemetry_deduped
   WHERE copy_no = 0

@@ -129,6 +129,69 @@ def test_the_source_and_the_parser_agree_on_any_input(java_contract, payload):
         assert java == event_ms(payload)
 
 
+def _java_row(row) -> tuple | None:
+    """A GenericRowData from the gateway as the parser's tuple (StringData -> str)."""
+    if row is None:
+        return None
+    values = (row.getField(i) for i in range(row.getArity()))
+    return tuple(v if v is None or isinstance(v, (int, float)) else v.toString() for v in values)
+
+
+# Each number column, with spellings of an in-range value that JSON allows: an integer column as
+# an integral float (3.0, 3E0) or an exponent, a float column as an integer literal or with more
+# digits than a double keeps; and values just outside the range.
+NUMBER_COLUMNS = {"speed": ("speed",), "rpm": ("rpm",), "gear": ("gear",), "throttle": ("throttle",),
+                  "engine": ("temperatures", "engine"), "fuel": ("fuel_consumption",), "lap": ("lap_time",),
+                  "brake": ("temperatures", "brakes", "front_left"),
+                  "tire": ("temperatures", "tires", "rear_right")}
+SPELLINGS = ["0", "-0", "-0.0", "3", "3.0", "3E0", "3e+0", "30E-1", "1E2", "1.5", "0.1", "1e-320",
+             "212.01000000000000000001", "199.99999999999999999", "4.9E-324", "25000", "25000.0000000001",
+             "17823", "1.7823e4", "-1", "1e400", "9007199254740993", "99999999999999999999"]
+
+
+@st.composite
+def respelled_records(draw) -> str:
+    """A valid record with one number written another way (the text spliced in, as a producer
+    might write it)."""
+    r = record(draw(st.sampled_from(["veh-1", "a", "x" * 64])), draw(st.floats(0, 86400 * 365)))
+    path = NUMBER_COLUMNS[draw(st.sampled_from(sorted(NUMBER_COLUMNS)))]
+    node = r
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = "@@"
+    return line(r).replace('"@@"', draw(st.sampled_from(SPELLINGS)))
+
+
+@pytest.mark.sql
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(payload=st.one_of(respelled_records(), mutated_records(),
+                         st.binary(max_size=500).map(lambda b: b.decode("utf-8", "replace"))))
+def test_valid_reading_is_the_parsers_row_for_any_input(java_contract, payload):
+    """valid_reading (Java, sql/10_staging_checked.sql) gives exactly the parser's row, value for
+    value and type for type, when the parser finds a valid reading, and nothing otherwise: the
+    parser then says why. Numbers: an integral float in an integer column is that integer, an
+    integer literal in a float column that float."""
+    parsed = parse_record(payload)
+    java = _java_row(java_contract.reading(payload))
+    if parsed[0] is not None:
+        assert java is None, parsed[:2]
+        return
+    assert java == parsed
+    assert [type(v) for v in java] == [type(v) for v in parsed]
+
+
+@pytest.mark.sql
+def test_year_zero_is_no_event_time_for_either(java_contract):
+    """Java's calendar has a year 0, Python's starts at year 1: the parser rejects it, so the
+    source must not take its event time (it would move a watermark) nor valid_reading its row."""
+    payload = line(record("veh-1", 0)).replace("2026-11-23", "0000-11-23")
+    assert '"0000-11-23T' in payload
+    assert parse_record(payload)[:2] == ("bad_event_time", "event_time is not a valid calendar time")
+    assert java_contract.validEventTime(payload) is None
+    assert java_contract.reading(payload) is None
+    assert _java_row(java_contract.reading(line(record("veh-1", 0)))) == parse_record(line(record("veh-1", 0)))
+
+
 def _corpus(seed: int = 5) -> list[tuple[str, bytes]]:
     """Bad input of every kind found above, with valid records between, one event time each."""
     import random

@@ -6,7 +6,7 @@ from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
 from pyflink.table.udf import ScalarFunction, udf
 
-from udfs.telemetry import FIELDS, INTEGER_FIELDS, STRING_FIELDS, parse_record
+from udfs.telemetry import FIELDS, INTEGER_FIELDS, STRING_FIELDS, contract_json, parse_record
 
 
 def _field_type(name: str):
@@ -61,3 +61,9 @@ def register(t_env: TableEnvironment, execution_mode: str = "THREAD") -> None:
     t_env.create_temporary_system_function("parse_telemetry", parse)
     for name, java_class in JAVA_FUNCTIONS.items():
         t_env.create_java_temporary_system_function(name, java_class)
+    # valid_reading(payload): parse_telemetry's row for a valid reading, read in Java with the
+    # parser's own checks and columns (given as data), NULL for what only the parser can explain.
+    from pyflink.java_gateway import get_gateway
+
+    reading = get_gateway().jvm.io.telemetry.flink.ValidReading(contract_json())
+    t_env._j_tenv.createTemporarySystemFunction("valid_reading", reading)

@@ -195,13 +195,18 @@ def event_ms(payload: str | None) -> int | None:
 
 
 def contract_json() -> str:
-    """The checks of `_validate` as data, for the source's Java copy (TelemetryContract), which
-    applies them so that a record rejected here never moves a watermark there."""
-    numbers = [{"path": list(path), "integer": integer, "min": lo, "max": hi}
-               for _, path, integer, lo, hi in _NUMERIC]
-    numbers += [{"path": list(path), "integer": False, "min": None, "max": None} for path in _REQUIRED_NUMBERS]
+    """The checks of `_validate` as data, for their Java copy (TelemetryContract): the source applies
+    them so that a record rejected here never moves a watermark there, and `valid_reading` reads a
+    valid reading's columns with them (FIELDS order and types, as `parse_record` returns them) so
+    that only the records it cannot vouch for come to `parse_record` for their reason."""
+    numbers = [{"path": list(path), "integer": integer, "min": lo, "max": hi, "column": FIELDS.index(column)}
+               for column, path, integer, lo, hi in _NUMERIC]
+    numbers += [{"path": list(path), "integer": False, "min": None, "max": None, "column": None}
+                for path in _REQUIRED_NUMBERS]
+    columns = [[name, "STRING" if name in STRING_FIELDS else "BIGINT" if name in INTEGER_FIELDS else "DOUBLE"]
+               for name in FIELDS]
     return json.dumps({"heartbeat": HEARTBEAT, "vehicle_id": {"pattern": VEHICLE_ID.pattern, "reserved": FLEET_ID},
-                       "numbers": numbers})
+                       "numbers": numbers, "columns": columns})
 
 
 def parse_record(payload: str | None, future: bool = False, late: bool = False) -> tuple:

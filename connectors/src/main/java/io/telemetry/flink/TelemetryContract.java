@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.StringData;
+
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.json.JsonReadFeature;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.DeserializationFeature;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -30,10 +33,15 @@ public final class TelemetryContract implements Serializable {
     private final Pattern vehicleId;
     private final String reservedVehicleId;
     private final List<NumberRule> numbers = new ArrayList<>();
+    /** The parser's columns (udfs.telemetry.FIELDS): name and STRING, BIGINT or DOUBLE. */
+    private final List<String[]> columns = new ArrayList<>();
+    private final int vehicleIdColumn;
+    private final int eventTimeColumn;
 
     /**
      * {@code spec}: {"heartbeat": field, "vehicle_id": {"pattern", "reserved"},
-     * "numbers": [{"path", "integer", "min", "max"}]}.
+     * "numbers": [{"path", "integer", "min", "max", "column"}], "columns": [[name, type]]}; a
+     * number's column is its index in columns, null for a number that is checked and not kept.
      */
     public TelemetryContract(String spec) {
         JsonNode root;
@@ -45,16 +53,87 @@ public final class TelemetryContract implements Serializable {
         heartbeat = root.path("heartbeat").asText();
         vehicleId = Pattern.compile(root.path("vehicle_id").path("pattern").asText());
         reservedVehicleId = root.path("vehicle_id").path("reserved").asText();
+        for (JsonNode c : root.path("columns")) {
+            columns.add(new String[] {c.path(0).asText(), c.path(1).asText()});
+        }
         for (JsonNode n : root.path("numbers")) {
             List<String> path = new ArrayList<>();
             n.path("path").forEach(p -> path.add(p.asText()));
+            int column = n.path("column").isInt() ? n.path("column").intValue() : -1;
+            if (column >= columns.size() || (column >= 0 && columns.get(column)[1].equals("STRING"))) {
+                throw new IllegalArgumentException("record contract: number " + path + " has column " + column
+                        + ", not a number column of " + columns.size());
+            }
             numbers.add(new NumberRule(path.toArray(new String[0]), n.path("integer").asBoolean(),
                     n.path("min").isNumber() ? n.path("min").doubleValue() : Double.NEGATIVE_INFINITY,
-                    n.path("max").isNumber() ? n.path("max").doubleValue() : Double.POSITIVE_INFINITY));
+                    n.path("max").isNumber() ? n.path("max").doubleValue() : Double.POSITIVE_INFINITY, column));
         }
         if (numbers.isEmpty()) {
             throw new IllegalArgumentException("record contract has no numbers: " + spec);
         }
+        vehicleIdColumn = columnIndex("vehicle_id");
+        eventTimeColumn = columnIndex("event_time");
+    }
+
+    private int columnIndex(String name) {
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i)[0].equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The parser's columns: name and type (STRING, BIGINT or DOUBLE), in its order. */
+    public List<String[]> columns() {
+        return columns;
+    }
+
+    /**
+     * The parser's row for a reading (not a heartbeat) that passes every check: reason and detail
+     * null, vehicle_id and event_time as written, each number as the parser gives it (BIGINT
+     * columns as longs, an integral float such as 3.0 included; DOUBLE columns as doubles, an
+     * integer literal included); null for anything else, which only the parser can explain.
+     */
+    public GenericRowData reading(String payload) {
+        if (payload == null || vehicleIdColumn < 0 || eventTimeColumn < 0) {
+            return null;
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(payload);
+        } catch (Exception e) {
+            return null;
+        }
+        if (root == null || !root.isObject()) {
+            return null;
+        }
+        JsonNode beat = root.get(heartbeat);
+        if (beat != null && beat.isBoolean() && beat.booleanValue()) {
+            return null;
+        }
+        JsonNode id = root.get("vehicle_id");
+        if (id == null || !id.isTextual() || !vehicleId.matcher(id.textValue()).matches()
+                || reservedVehicleId.equals(id.textValue())) {
+            return null;
+        }
+        if (eventTime(root) == null) {
+            return null;
+        }
+        GenericRowData row = new GenericRowData(columns.size());
+        for (NumberRule rule : numbers) {
+            JsonNode node = rule.valid(root);
+            if (node == null) {
+                return null;
+            }
+            if (rule.column >= 0) {
+                row.setField(rule.column, rule.integer ? (Object) (node.isIntegralNumber() ? node.longValue()
+                        : (long) node.doubleValue()) : (Object) node.doubleValue());
+            }
+        }
+        row.setField(vehicleIdColumn, StringData.fromString(id.textValue()));
+        row.setField(eventTimeColumn, StringData.fromString(root.get("event_time").textValue()));
+        return row;
     }
 
     /**
@@ -107,33 +186,41 @@ public final class TelemetryContract implements Serializable {
         private final double min;
         private final double max;
 
-        NumberRule(String[] path, boolean integer, double min, double max) {
+        private final int column;
+
+        NumberRule(String[] path, boolean integer, double min, double max, int column) {
             this.path = path;
             this.integer = integer;
             this.min = min;
             this.max = max;
+            this.column = column;
         }
 
         boolean accepts(JsonNode root) {
+            return valid(root) != null;
+        }
+
+        /** The number's node if it passes, else null. */
+        JsonNode valid(JsonNode root) {
             JsonNode node = root;
             for (String part : path) {
                 if (node == null || !node.isObject()) {
-                    return false;
+                    return null;
                 }
                 node = node.get(part);
             }
             // Booleans are not numbers here, as in the parser.
             if (node == null || !node.isNumber()) {
-                return false;
+                return null;
             }
             double v = node.doubleValue();
             if (!Double.isFinite(v)) {
-                return false;
+                return null;
             }
             if (integer && !node.isIntegralNumber() && v != Math.rint(v)) {
-                return false;
+                return null;
             }
-            return min <= v && v <= max;
+            return min <= v && v <= max ? node : null;
         }
     }
 }

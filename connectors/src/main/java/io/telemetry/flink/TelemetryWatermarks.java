@@ -121,6 +121,9 @@ public final class TelemetryWatermarks implements WatermarkStrategy<String> {
             return null;
         }
         try {
+            if (digits(s, 0, 4) < 1) {
+                return null;   // Java has a year 0; the parser's calendar (Python's) starts at year 1
+            }
             LocalDateTime t = LocalDateTime.of(digits(s, 0, 4), digits(s, 5, 7), digits(s, 8, 10),
                     digits(s, 11, 13), digits(s, 14, 16), digits(s, 17, 19), digits(s, 20, 23) * 1_000_000);
             return t.toInstant(ZoneOffset.UTC).toEpochMilli();
