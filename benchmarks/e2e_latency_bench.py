@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -29,6 +30,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks.throughput import TreeCpu
 from jobs.config import parse
 from jobs.outputs import BY_VIEW
 from jobs.telemetry_job import Checkpoints
@@ -162,11 +164,24 @@ def main(argv: list[str] | None = None) -> int:
                        threading.Thread(target=reporting(poll_kinesis), daemon=True)]
             for t in pollers:
                 t.start()
+            # The job's JVM CPU over the steady state: what a record costs on the Kinesis path (the
+            # throughput benchmark replays files, without the Kinesis source and sinks).
+            cpu = TreeCpu(os.getpid())
+            jvm_cpu: list[tuple[float, float]] = []
+
+            def sample_jvm_cpu():
+                cpu.sample()
+                jvm_cpu.append((time.time(), cpu.by_kind().get("jvm", 0.0)))
+
             t0 = time.time()
+            steady_timer = threading.Timer(args.warmup, sample_jvm_cpu)
+            steady_timer.start()
             arn = stream_arn(moto.region, res.telemetry_stream)
             summary = KinesisProducer(moto.client("kinesis"), stream_arn=arn) \
                 .send(stamped(), rate=rate)
             elapsed = time.time() - t0
+            steady_timer.join()
+            sample_jvm_cpu()
             # The newest records stay behind the watermark once sending stops (idle shards do not
             # advance it), so wait only until the outputs stop growing.
             last, quiet_since = -1, time.time()
@@ -210,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"window aggregates, window end -> DynamoDB: {percentiles(window_lat)}   "
           f"({len(window_lat)} window items)")
     print(f"baseline, moto Kinesis put -> get:         {percentiles(kinesis_lat)}")
+    if len(jvm_cpu) == 2:
+        (t1, c1), (t2, c2) = jvm_cpu
+        steady_records = sum(1 for t in sent_at.values() if t >= measured_from)
+        print(f"job JVM CPU in the steady state: {c2 - c1:.1f} s in {t2 - t1:.1f} s ({(c2 - c1) / (t2 - t1):.2f} "
+              f"cores), {(c2 - c1) / max(steady_records, 1) * 1e6:.0f} CPU-s per million records "
+              f"({steady_records} records, the Kinesis source and the AWS sinks included)")
     print(f"floors from the job's semantics: fast lap = packer linger + flush timeout = {fast_floor:.2f} s "
           f"(+ the Kinesis "
           f"baseline); window and alert (storm suppression orders breaches by event time) = out-of-orderness "

@@ -44,8 +44,9 @@ public final class ArchiveLine extends ScalarFunction {
         boolean truncated = payload.length() > MAX_DATA_CHARS
                 || (base64 != null && base64.length() > MAX_BASE64_CHARS);
         StringBuilder line = new StringBuilder(payload.length() + payload.length() / 8 + 160);
-        line.append("{\"arrival_time\":\"").append(UTC.format(Instant.ofEpochMilli(arrival)))
-                .append("\",\"data\":\"");
+        line.append("{\"arrival_time\":\"");
+        appendUtc(arrival, line);
+        line.append("\",\"data\":\"");
         escape(payload, Math.min(payload.length(), MAX_DATA_CHARS), line);
         line.append('"');
         if (base64 != null && base64.length() <= MAX_BASE64_CHARS) {
@@ -59,6 +60,40 @@ public final class ArchiveLine extends ScalarFunction {
         line.append("\",\"shard_id\":\"");
         escape(shard, shard.length(), line);
         return line.append("\"}").toString();
+    }
+
+    /**
+     * {@code ms} as {@code yyyy-MM-dd'T'HH:mm:ss.SSS'Z'} in UTC, the same text as {@link #UTC} gives:
+     * written digit by digit for years 1000 to 9999 (every record passes here, and the formatter
+     * was a quarter of this function's time), by the formatter otherwise.
+     */
+    static void appendUtc(long ms, StringBuilder out) {
+        long day = Math.floorDiv(ms, 86_400_000L);
+        int inDay = (int) Math.floorMod(ms, 86_400_000L);
+        java.time.LocalDate date = java.time.LocalDate.ofEpochDay(day);
+        int year = date.getYear();
+        if (year < 1000 || year > 9999) {
+            out.append(UTC.format(Instant.ofEpochMilli(ms)));
+            return;
+        }
+        out.append(year).append('-');
+        two(date.getMonthValue(), out);
+        out.append('-');
+        two(date.getDayOfMonth(), out);
+        out.append('T');
+        two(inDay / 3_600_000, out);
+        out.append(':');
+        two(inDay / 60_000 % 60, out);
+        out.append(':');
+        two(inDay / 1000 % 60, out);
+        out.append('.');
+        int milli = inDay % 1000;
+        out.append((char) ('0' + milli / 100)).append((char) ('0' + milli / 10 % 10)).append((char) ('0' + milli % 10));
+        out.append('Z');
+    }
+
+    private static void two(int v, StringBuilder out) {
+        out.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
     }
 
     static void escape(String s, int end, StringBuilder out) {

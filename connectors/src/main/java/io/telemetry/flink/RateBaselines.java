@@ -7,6 +7,9 @@ import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.annotation.StateHint;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.dataview.MapView;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.functions.ProcessTableFunction;
 import org.apache.flink.types.Row;
 
@@ -45,9 +48,11 @@ import java.util.List;
  * longer than the longest look-back is cleared by a timer, so it does not depend on
  * table.exec.state.ttl (which counts processing time and could cut a look-back short).
  */
+// Rows out as RowData: nine per reading, and converting each from a Row was a tenth of this function's time.
 @FunctionHint(output = @DataTypeHint(
-        "ROW<event_time STRING, channel STRING, `value` DOUBLE, allowed_rise DOUBLE, baseline DOUBLE>"))
-public class RateBaselines extends ProcessTableFunction<Row> {
+        value = "ROW<event_time STRING, channel STRING, `value` DOUBLE, allowed_rise DOUBLE, baseline DOUBLE>",
+        bridgedTo = RowData.class))
+public class RateBaselines extends ProcessTableFunction<RowData> {
 
     private static final String CLEANUP = "cleanup";
 
@@ -80,9 +85,11 @@ public class RateBaselines extends ProcessTableFunction<Row> {
         final String column;
         final long lookBackMs;
         final double rise;
+        final StringData nameData;
 
         Channel(String name, String column, long lookBackMs, double rise) {
             this.name = name;
+            this.nameData = StringData.fromString(name);
             this.column = column;
             this.lookBackMs = lookBackMs;
             this.rise = rise;
@@ -187,6 +194,10 @@ public class RateBaselines extends ProcessTableFunction<Row> {
     private Deques process(long ts, Pending p, Deques d) {
         int n = channels.size();
         int readings = p.eventTimes.length;
+        StringData[] eventTimes = new StringData[readings];
+        for (int r = 0; r < readings; r++) {
+            eventTimes[r] = StringData.fromString(p.eventTimes[r]);
+        }
         int total = 0;
         for (int c = 0; d != null && c < n; c++) {
             total += d.lengths[c];
@@ -234,7 +245,7 @@ public class RateBaselines extends ProcessTableFunction<Row> {
             Double baseline = to > start ? out.values[start] : null;
             for (int r = 0; r < readings; r++) {
                 double v = p.values[r * n + c];
-                collect(Row.of(p.eventTimes[r], ch.name, Double.isNaN(v) ? null : v, ch.rise, baseline));
+                collect(GenericRowData.of(eventTimes[r], ch.nameData, Double.isNaN(v) ? null : v, ch.rise, baseline));
             }
         }
         out.times = java.util.Arrays.copyOf(out.times, to);

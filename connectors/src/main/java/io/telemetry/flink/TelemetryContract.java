@@ -29,6 +29,14 @@ public final class TelemetryContract implements Serializable {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
+    /**
+     * The last payload this thread parsed, and its tree (null: not JSON). On the Kinesis path the
+     * deserializer parses a payload for its event time and valid_reading reads the same payload
+     * moments later in the same task thread (chained), so the second parse is an equals(). Read
+     * only: no caller changes a tree.
+     */
+    private static final ThreadLocal<Object[]> LAST_PARSED = ThreadLocal.withInitial(() -> new Object[2]);
+
     private final String heartbeat;
     private final Pattern vehicleId;
     private final String reservedVehicleId;
@@ -99,12 +107,7 @@ public final class TelemetryContract implements Serializable {
         if (payload == null || vehicleIdColumn < 0 || eventTimeColumn < 0) {
             return null;
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(payload);
-        } catch (Exception e) {
-            return null;
-        }
+        JsonNode root = tree(payload);
         if (root == null || !root.isObject()) {
             return null;
         }
@@ -144,12 +147,7 @@ public final class TelemetryContract implements Serializable {
         if (payload == null) {
             return null;
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(payload);
-        } catch (Exception e) {
-            return null;
-        }
+        JsonNode root = tree(payload);
         if (root == null || !root.isObject()) {
             return null;
         }
@@ -172,6 +170,22 @@ public final class TelemetryContract implements Serializable {
             }
         }
         return ms;
+    }
+
+    private static JsonNode tree(String payload) {
+        Object[] last = LAST_PARSED.get();
+        if (payload.equals(last[0])) {
+            return (JsonNode) last[1];
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(payload);
+        } catch (Exception e) {
+            root = null;
+        }
+        last[0] = payload;
+        last[1] = root;
+        return root;
     }
 
     private static Long eventTime(JsonNode root) {
