@@ -165,13 +165,15 @@ SCHEMA: tuple[Key, ...] = (
         "event time (when the watermark passes the interval's end), not every reading.", default=10),
     Key("job", "parallelism", _int(1, 1024), "an integer 1..1024",
         "Operator parallelism for local runs; on MSF the application's parallelism applies."),
-    # THREAD: 28.8k vs 16.8k records/s (benchmarks/throughput.py, heap, p=1): the Python operator in
-    # process mode hands each bundle of 1,000 rows to its worker and waits for all of it to return,
-    # so the JVM and the worker mostly take turns. Thread mode runs the parser inside the JVM (PEMJA).
+    # THREAD was 28.8k vs 16.8k records/s (benchmarks/throughput.py, heap, p=1) while every record
+    # went through the parser: in process mode the Python operator hands each bundle of 1,000 rows to
+    # its worker and waits for all of it to return. Now valid readings are read in Java
+    # (valid_reading) and the parser sees only the rest, so the choice matters with a large rejected share.
     Key("job", "python.execution-mode", _choice("THREAD", "PROCESS"), "THREAD or PROCESS",
-        "Where the Python parser runs: THREAD inside the JVM (faster; one GIL per TaskManager, and "
-        "Managed Flink runs one subtask per KPU at parallelism-per-KPU 1), PROCESS in a Python worker "
-        "process per subtask, as a vectorized (Arrow) UDF. Sets Flink's python.execution-mode.",
+        "Where the Python parser runs, for the records valid_reading cannot vouch for (broken records, "
+        "heartbeats, late or too-early readings): THREAD inside the JVM (one GIL per TaskManager), "
+        "PROCESS in a Python worker process per subtask, as a vectorized (Arrow) UDF. Sets Flink's "
+        "python.execution-mode.",
         default="THREAD"),
 
     Key("rules", "fast-lap.min-speed", _float(0.0), "a number >= 0",
