@@ -87,9 +87,9 @@ def register_source(t_env, config: Config, io) -> None:
 # reader's projection, and the parser then runs once per reader (twice per record here).
 # View -> its column holding the parser's result (a ROW whose first field is the dead-letter
 # reason), whose rejections are counted by reason as the rows pass (JobMetrics), or None.
-# telemetry_checked: both of telemetry_parsed's branches read it, and each would read the payload
-# again (valid_reading) without the boundary.
-MATERIALIZED_VIEWS: dict[str, str | None] = {"telemetry_checked": None, "telemetry_parsed": "r"}
+# telemetry_checked: two files read it, and each would read the payload again (valid_reading)
+# without the boundary; telemetry_explained: the Python parser's rows, read by two files.
+MATERIALIZED_VIEWS: dict[str, str | None] = {"telemetry_checked": None, "telemetry_explained": "r"}
 
 
 def materialize(t_env, view: str) -> None:

@@ -12,7 +12,7 @@
 --   that passes every check of the record contract, read in Java with the parser's own checks
 --   and columns given as data; NULL for anything else (broken, a heartbeat), which only the
 --   parser can explain. A rule of the contract is changed in udfs/telemetry_record.schema.json.
--- Read by: 11_staging_parsed.sql.
+-- Read by: 11_staging_explained.sql, 12_staging_parsed.sql.
 CREATE TEMPORARY VIEW telemetry_checked AS
 SELECT
   payload,

@@ -48,7 +48,7 @@ def project(tmp_path_factory) -> Path:
     outputs = copy / "jobs" / "outputs.py"
     outputs.write_text(outputs.read_text() + DECLARATION)
     (copy / "sql" / "35_output_slow_laps.sql").write_text(VIEW)
-    valid = copy / "sql" / "13_staging_valid.sql"
+    valid = copy / "sql" / "14_staging_valid.sql"
     text = valid.read_text()
     assert "32_output_latest_state.sql." in text
     valid.write_text(text.replace("32_output_latest_state.sql.",

@@ -40,7 +40,7 @@ public class CopyNumbers extends ProcessTableFunction<Row> {
 
     @Override
     public void open(FunctionContext context) {
-        // Counted where decided: copy 1 is a valid reading (13_staging_valid.sql), 2.. duplicates,
+        // Counted where decided: copy 1 is a valid reading (14_staging_valid.sql), 2.. duplicates,
         // 0 late (the late ones staging finds are counted with the parser's rejections, under the
         // same name: JobMetrics.CountRejections).
         lateCounter = JobMetrics.rejected(context.getMetricGroup(), "late");

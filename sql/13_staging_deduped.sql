@@ -10,7 +10,7 @@
 --   be behind it (a subtask whose shards were all quiet past job.source.idle-timeout.ms is left
 --   out of the watermark meanwhile) and gets copy_no 0.
 -- EXTRA2 = fuel_consumption * lap_time, the enrichment the original Firehose Lambda added.
--- Read by: 13_staging_valid.sql, 34_output_dead_letters.sql.
+-- Read by: 14_staging_valid.sql, 34_output_dead_letters.sql.
 CREATE TEMPORARY VIEW telemetry_deduped AS
 WITH well_formed AS (
   SELECT
