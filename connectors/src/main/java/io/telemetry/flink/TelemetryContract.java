@@ -104,37 +104,15 @@ public final class TelemetryContract implements Serializable {
      * integer literal included); null for anything else, which only the parser can explain.
      */
     public GenericRowData reading(String payload) {
-        if (payload == null || vehicleIdColumn < 0 || eventTimeColumn < 0) {
-            return null;
-        }
-        JsonNode root = tree(payload);
-        if (root == null || !root.isObject()) {
-            return null;
-        }
-        JsonNode beat = root.get(heartbeat);
-        if (beat != null && beat.isBoolean() && beat.booleanValue()) {
-            return null;
-        }
-        JsonNode id = root.get("vehicle_id");
-        if (id == null || !id.isTextual() || !vehicleId.matcher(id.textValue()).matches()
-                || reservedVehicleId.equals(id.textValue())) {
-            return null;
-        }
-        if (eventTime(root) == null) {
+        JsonNode root = object(payload);
+        if (root == null || heartbeat(root) || vehicleIdColumn < 0 || eventTimeColumn < 0) {
             return null;
         }
         GenericRowData row = new GenericRowData(columns.size());
-        for (NumberRule rule : numbers) {
-            JsonNode node = rule.valid(root);
-            if (node == null) {
-                return null;
-            }
-            if (rule.column >= 0) {
-                row.setField(rule.column, rule.integer ? (Object) (node.isIntegralNumber() ? node.longValue()
-                        : (long) node.doubleValue()) : (Object) node.doubleValue());
-            }
+        if (readingTime(root, row) == null) {
+            return null;
         }
-        row.setField(vehicleIdColumn, StringData.fromString(id.textValue()));
+        row.setField(vehicleIdColumn, StringData.fromString(root.get("vehicle_id").textValue()));
         row.setField(eventTimeColumn, StringData.fromString(root.get("event_time").textValue()));
         return row;
     }
@@ -144,17 +122,30 @@ public final class TelemetryContract implements Serializable {
      * heartbeat ({@code {"heartbeat": true, "event_time": ...}}), else null.
      */
     public Long validEventTime(String payload) {
-        if (payload == null) {
+        JsonNode root = object(payload);
+        if (root == null) {
             return null;
         }
-        JsonNode root = tree(payload);
-        if (root == null || !root.isObject()) {
-            return null;
-        }
+        return heartbeat(root) ? eventTime(root) : readingTime(root, null);
+    }
+
+    /** The payload's JSON object, or null when it is not one. */
+    private static JsonNode object(String payload) {
+        JsonNode root = payload == null ? null : tree(payload);
+        return root != null && root.isObject() ? root : null;
+    }
+
+    private boolean heartbeat(JsonNode root) {
         JsonNode beat = root.get(heartbeat);
-        if (beat != null && beat.isBoolean() && beat.booleanValue()) {
-            return eventTime(root);
-        }
+        return beat != null && beat.isBoolean() && beat.booleanValue();
+    }
+
+    /**
+     * The event time of a reading that passes every check (vehicle_id, event_time, the numbers),
+     * else null; {@code row}, when given, gets each kept number as the parser gives it (BIGINT
+     * columns as longs, an integral float such as 3.0 included; DOUBLE columns as doubles).
+     */
+    private Long readingTime(JsonNode root, GenericRowData row) {
         JsonNode id = root.get("vehicle_id");
         if (id == null || !id.isTextual() || !vehicleId.matcher(id.textValue()).matches()
                 || reservedVehicleId.equals(id.textValue())) {
@@ -165,8 +156,13 @@ public final class TelemetryContract implements Serializable {
             return null;
         }
         for (NumberRule rule : numbers) {
-            if (!rule.accepts(root)) {
+            JsonNode node = rule.valid(root);
+            if (node == null) {
                 return null;
+            }
+            if (row != null && rule.column >= 0) {
+                row.setField(rule.column, rule.integer ? (Object) (node.isIntegralNumber() ? node.longValue()
+                        : (long) node.doubleValue()) : (Object) node.doubleValue());
             }
         }
         return ms;
@@ -208,10 +204,6 @@ public final class TelemetryContract implements Serializable {
             this.min = min;
             this.max = max;
             this.column = column;
-        }
-
-        boolean accepts(JsonNode root) {
-            return valid(root) != null;
         }
 
         /** The number's node if it passes, else null. */
