@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.throughput [--sizes 100000,400000] [--backends heap,rocksdb]
         [--parallelism 1] [--vehicles 20] [--repeat 1] [--set rules.rate.engine.window.s=600 ...]
+        [--cpus N] [--scaling]
 
 Each run is the full job (the replay's file source and filesystem sinks, every SQL file) in a
 fresh Python process, so start-up, JIT and the Python worker are paid the same way every time.
@@ -12,6 +13,10 @@ plain Python loop over the larger file (parse_record + EXTRA2 + the fast-lap fil
 
 The line per backend to compare across commits:
     throughput <backend>: job <N> rec/s, python loop <M> rec/s, ratio <R>
+`--scaling` measures parallelism 2 against parallelism 1 instead, two ways in the same run: both
+on every core of the machine, and each pinned to as many cores as it has subtasks (a core per
+subtask, as Managed Flink gives a KPU per parallelism):
+    scaling <backend>: parallelism 2 <N> rec/s, parallelism 1 <M> rec/s, ratio <R> (<how>)
 Figures only; nothing here asserts a speed.
 """
 from __future__ import annotations
@@ -110,12 +115,16 @@ def child(args: argparse.Namespace) -> None:
 
 
 def measure(path: Path, backend: str, parallelism: int, sets: list[str], python_workers: str,
-            flink: list[str]) -> dict:
+            flink: list[str], cpus: int | None = None) -> dict:
+    """One run in a fresh process; with `cpus`, it and every process it starts (the JVM, the UDF
+    workers) may run only on the first `cpus` cores."""
     cmd = [sys.executable, "-m", "benchmarks.throughput", "--child", "--input", str(path), "--backend", backend,
            "--parallelism", str(parallelism), "--python-workers", python_workers, *(f"--set={s}" for s in sets),
            *(f"--flink={f}" for f in flink)]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pin = (lambda: os.sched_setaffinity(0, range(cpus))) if cpus else None
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=pin)
     cpu = TreeCpu(proc.pid)
     while proc.poll() is None:
         cpu.sample()
@@ -144,6 +153,10 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE")
     p.add_argument("--flink", action="append", default=[], metavar="KEY=VALUE",
                    help="a Flink option set after the job's own (an experiment; Managed Flink allows few keys)")
+    p.add_argument("--cpus", type=int, help="run the job on the first N cores only (default: all)")
+    p.add_argument("--scaling", action="store_true",
+                   help="parallelism 2 against parallelism 1 (ignores --parallelism and --cpus): both on all "
+                        "cores, and each on as many cores as subtasks")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)
@@ -158,23 +171,31 @@ def main() -> None:
         p.error("--sizes takes two increasing record counts")
     if args.repeat < 1:
         p.error("--repeat takes a count of at least 1")
-    print(f"machine: {os.cpu_count()} cores; parallelism {args.parallelism}; {args.vehicles} vehicles; "
+    cores = len(os.sched_getaffinity(0))
+    if args.cpus is not None and not 1 <= args.cpus <= cores:
+        p.error(f"--cpus takes a count of cores from 1 to {cores} (this machine's)")
+    if args.scaling and cores < 2:
+        p.error("--scaling needs at least 2 cores")
+    print(f"machine: {os.cpu_count()} cores; parallelism {'1 and 2' if args.scaling else args.parallelism}; "
+          f"{args.vehicles} vehicles; "
           f"settings {args.set or 'defaults'}; Flink options {args.flink or 'as the job sets them'}; "
-          f"UDF workers (job.python.execution-mode PROCESS only): {args.python_workers}")
+          f"UDF workers (job.python.execution-mode PROCESS only): {args.python_workers}"
+          + (f"; pinned to {args.cpus} core(s)" if args.cpus and not args.scaling else ""))
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for n in sizes:
             path = Path(tmp) / f"telemetry-{n}.jsonl"
             write_jsonl(generate(FleetConfig(vehicles=args.vehicles, records=n, seed=args.seed)), str(path))
             files.append(path)
+        if args.scaling:
+            return scaling(args, sizes, files)
         for backend in args.backends.split(","):
             runs = []
             for _ in range(args.repeat):
                 # The baseline next to each pair of runs, so a slower spell of the machine shows in both.
                 loop_rate = sizes[1] / python_loop(files[1])
-                small, large = (measure(f, backend, args.parallelism, args.set, args.python_workers, args.flink)
-                                for f in files)
-                runs.append((loop_rate, small, large, (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])))
+                small, large, rate = pair(args, sizes, files, backend, args.parallelism, args.cpus)
+                runs.append((loop_rate, small, large, rate))
             for n, (loop_rate, small, large, rate) in enumerate(runs, 1):
                 report(f"{backend}" + (f", run {n}" if args.repeat > 1 else ""), sizes, loop_rate, small, large, rate)
             # The line to compare across commits; with --repeat, the figures of the run whose ratio is the
@@ -188,7 +209,43 @@ def main() -> None:
                   f"ratio {rate / loop:.2f}")
 
 
-def report(label: str, sizes: list[int], loop_rate: float, small: dict, large: dict, rate: float) -> None:
+def pair(args: argparse.Namespace, sizes: list[int], files: list[Path], backend: str, parallelism: int,
+         cpus: int | None) -> tuple[dict, dict, float]:
+    """The two sizes' runs and the steady-state rate between them."""
+    small, large = (measure(f, backend, parallelism, args.set, args.python_workers, args.flink, cpus) for f in files)
+    return small, large, (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
+
+
+def scaling(args: argparse.Namespace, sizes: list[int], files: list[Path]) -> None:
+    """Parallelism 2 against 1, on all cores and a core per subtask; the runs of one repeat follow
+    each other, so a slower spell of the machine falls on both sides of a ratio."""
+    cores = len(os.sched_getaffinity(0))
+    # (parallelism, cores it may use; None: all); on a 2-core machine parallelism 2 pinned to two
+    # cores is the same run as unpinned, so it is run once and read both ways.
+    runs = [(1, None), (2, None), (1, 1)] + ([(2, 2)] if cores > 2 else [])
+    ways = {f"both on {cores} cores": ((2, None), (1, None)),
+            "a core per subtask: parallelism 2 on 2 cores, 1 on 1": ((2, 2 if cores > 2 else None), (1, 1))}
+    for backend in args.backends.split(","):
+        rates: dict[tuple[int, int | None], list[float]] = {}
+        for n in range(1, args.repeat + 1):
+            # Not part of a ratio here: how fast the machine is in this sitting, to compare sittings.
+            print(f"{backend}, run {n}: python loop {sizes[1] / python_loop(files[1]):,.0f} rec/s")
+            for parallelism, cpus in runs:
+                small, large, rate = pair(args, sizes, files, backend, parallelism, cpus)
+                report(f"{backend}, parallelism {parallelism} on {cpus or cores} core(s), run {n}",
+                       sizes, None, small, large, rate)
+                rates.setdefault((parallelism, cpus), []).append(rate)
+        for how, (two, one) in ways.items():
+            ratios = [b / a for a, b in zip(rates[one], rates[two])]
+            median = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
+            if args.repeat > 1:
+                print(f"{backend} ({how}): the run of median ratio, of {args.repeat} (ratio "
+                      + ", ".join(f"{r:.2f}" for r in ratios) + ")")
+            print(f"scaling {backend}: parallelism 2 {rates[two][median]:,.0f} rec/s, parallelism 1 "
+                  f"{rates[one][median]:,.0f} rec/s, ratio {ratios[median]:.2f} ({how})")
+
+
+def report(label: str, sizes: list[int], loop_rate: float | None, small: dict, large: dict, rate: float) -> None:
     cpu_small, cpu_large = sum(small["cpu"].values()), sum(large["cpu"].values())
     per_million = (cpu_large - cpu_small) / (sizes[1] - sizes[0]) * 1e6
     print(f"{label}: {sizes[0]:,} records in {small['seconds']:.1f} s, {sizes[1]:,} in "
@@ -200,7 +257,10 @@ def report(label: str, sizes: list[int], loop_rate: float, small: dict, large: d
     print(f"{label}: CPU-seconds per million records (marginal, all processes): {per_million:.1f} ("
           + ", ".join(f"{k} {(v - small['cpu'].get(k, 0.0)) / (sizes[1] - sizes[0]) * 1e6:.1f}"
                       for k, v in sorted(large["cpu"].items())) + ")")
-    print(f"{label}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, ratio {rate / loop_rate:.2f}")
+    if loop_rate is None:
+        print(f"{label}: job {rate:,.0f} rec/s")
+    else:
+        print(f"{label}: job {rate:,.0f} rec/s, python loop {loop_rate:,.0f} rec/s, ratio {rate / loop_rate:.2f}")
 
 
 if __name__ == "__main__":
