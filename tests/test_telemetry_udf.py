@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tests.fixtures import line, record
-from udfs.telemetry import FIELDS, HEARTBEAT_DETAIL, REASONS, parse_record
+from udfs.telemetry import COLUMN_TYPES, FIELDS, HEARTBEAT_DETAIL, REASONS, parse_record
 
 pytestmark = pytest.mark.unit
 
@@ -25,6 +25,17 @@ def test_valid_record_is_flattened():
     assert r["engine_temp"] == 100.0
     assert r["brake_temp_front_right"] == 310.0 and r["tire_temp_rear_right"] == 92.0
     assert (r["fuel_consumption"], r["lap_time"]) == (2.4, 75.6)
+
+
+def test_column_types_are_the_parsers_value_types():
+    # One list of column types feeds parse_telemetry's result type and valid_reading's Java row:
+    # it must say what parse_record actually returns, column by column.
+    values = parse_record(line(record("veh-1", 0.25, speed=201, rpm=15000.0, fuel_consumption=2)))
+    values = ("", "", *values[2:])  # a valid reading's reason and detail are None: STRING when set
+    python_type = {"STRING": str, "BIGINT": int, "DOUBLE": float}
+    assert [(name, type(v)) for name, v in zip(FIELDS, values)] == \
+        [(name, python_type[t]) for name, t in COLUMN_TYPES.items()]
+    assert set(COLUMN_TYPES.values()) == {"STRING", "BIGINT", "DOUBLE"}
 
 
 def test_integral_float_is_accepted_for_integer_fields():

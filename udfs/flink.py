@@ -6,18 +6,10 @@ from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
 from pyflink.table.udf import ScalarFunction, udf
 
-from udfs.telemetry import FIELDS, INTEGER_FIELDS, STRING_FIELDS, contract_json, parse_record
+from udfs.telemetry import COLUMN_TYPES, FIELDS, contract_json, parse_record
 
-
-def _field_type(name: str):
-    if name in STRING_FIELDS:
-        return DataTypes.STRING()
-    # BIGINT, not INT: in thread mode PyFlink converts a Python int to INT with Long.intValue(),
-    # which throws on the None of a rejected record; staging casts the (range-checked) value.
-    return DataTypes.BIGINT() if name in INTEGER_FIELDS else DataTypes.DOUBLE()
-
-
-PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _field_type(name)) for name in FIELDS])
+_SQL_TYPES = {"STRING": DataTypes.STRING, "BIGINT": DataTypes.BIGINT, "DOUBLE": DataTypes.DOUBLE}
+PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _SQL_TYPES[t]()) for name, t in COLUMN_TYPES.items()])
 
 
 class _Parse(ScalarFunction):

@@ -96,9 +96,13 @@ def _from_schema():
 # contract but not used downstream: checked for presence and type only.
 _NUMERIC, _REQUIRED_NUMBERS = _from_schema()
 
-STRING_FIELDS = ("reason", "detail", "vehicle_id", "event_time")
-FIELDS = (*STRING_FIELDS, *(c[0] for c in _NUMERIC))
-INTEGER_FIELDS = frozenset(c[0] for c in _NUMERIC if c[2])
+# The parser's columns in order, with their SQL types: the one place both readers of a record take
+# them from (udfs/flink.py for parse_telemetry's result type, contract_json for valid_reading's).
+# BIGINT, not INT, for integers: in thread mode PyFlink converts a Python int to INT with
+# Long.intValue(), which throws on the None of a rejected record; staging casts the range-checked value.
+COLUMN_TYPES = {**dict.fromkeys(("reason", "detail", "vehicle_id", "event_time"), "STRING"),
+                **{column: "BIGINT" if integer else "DOUBLE" for column, _, integer, _, _ in _NUMERIC}}
+FIELDS = tuple(COLUMN_TYPES)
 _REJECT_PADDING = (None,) * (len(FIELDS) - 2)
 
 
@@ -203,8 +207,7 @@ def contract_json() -> str:
                for column, path, integer, lo, hi in _NUMERIC]
     numbers += [{"path": list(path), "integer": False, "min": None, "max": None, "column": None}
                 for path in _REQUIRED_NUMBERS]
-    columns = [[name, "STRING" if name in STRING_FIELDS else "BIGINT" if name in INTEGER_FIELDS else "DOUBLE"]
-               for name in FIELDS]
+    columns = [[name, sql_type] for name, sql_type in COLUMN_TYPES.items()]
     return json.dumps({"heartbeat": HEARTBEAT, "vehicle_id": {"pattern": VEHICLE_ID.pattern, "reserved": FLEET_ID},
                        "numbers": numbers, "columns": columns})
 
