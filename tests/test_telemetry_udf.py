@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tests.fixtures import line, record
-from udfs.telemetry import COLUMN_TYPES, FIELDS, HEARTBEAT_DETAIL, REASONS, parse_record
+from udfs.telemetry import COLUMN_TYPES, FIELDS, HEARTBEAT_DETAIL, REASONS, event_ms_and_vehicle, parse_record
 
 pytestmark = pytest.mark.unit
 
@@ -36,6 +36,15 @@ def test_column_types_are_the_parsers_value_types():
     assert [(name, type(v)) for name, v in zip(FIELDS, values)] == \
         [(name, python_type[t]) for name, t in COLUMN_TYPES.items()]
     assert set(COLUMN_TYPES.values()) == {"STRING", "BIGINT", "DOUBLE"}
+
+
+def test_event_time_and_vehicle_come_from_one_parse():
+    # 2026-11-23T12:00:00.250Z
+    assert event_ms_and_vehicle(line(record("veh-1", 0.25))) == (1795435200250, "veh-1")
+    beat = json.dumps({"heartbeat": True, "event_time": "2026-11-23T12:05:00.000Z"})
+    assert event_ms_and_vehicle(beat) == (1795435500000, None)
+    assert event_ms_and_vehicle(line(record("veh-1", 0, speed=900.0))) == (None, None)
+    assert event_ms_and_vehicle("not json") == event_ms_and_vehicle(None) == (None, None)
 
 
 def test_integral_float_is_accepted_for_integer_fields():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jobs.config import Config
 from jobs.outputs import Output
-from udfs.telemetry import event_ms
+from udfs.telemetry import event_ms, event_ms_and_vehicle
 
 
 def source_line(payload: bytes, origin: bytes, clock: int, newest: list[int], out_of_orderness_ms: int,
@@ -111,7 +111,8 @@ class FileIO:
             records = [Record(line.removesuffix(b"\r"), sequence_number=str(n)) for n, line in enumerate(lines, 1)]
         # The file reader splits lines at '\n' and '\r'.
         lines = [r.payload.replace(b"\r", b" ").replace(b"\n", b" ") for r in records]
-        times = [event_ms(line.decode("utf-8", "replace")) for line in lines]
+        stamped = [event_ms_and_vehicle(line.decode("utf-8", "replace")) for line in lines]
+        times = [t for t, _ in stamped]
         work_dir.mkdir(parents=True, exist_ok=True)
         if self.splits == 1:
             self.prepared_path = work_dir / "source-lines.txt"
@@ -120,7 +121,8 @@ class FileIO:
         dealt: list[list[int]] = [[] for _ in range(self.splits)]
         vehicles: dict[str, int] = {}
         for i, line in enumerate(lines):
-            vehicle = _vehicle_id(line)
+            # A valid reading's vehicle came with its event time; only the others are parsed again.
+            vehicle = stamped[i][1] or _vehicle_id(line)
             split = 0 if vehicle is None else vehicles.setdefault(vehicle, len(vehicles) % self.splits)
             dealt[split].append(i)
         self.prepared_path = work_dir / "source-splits"

@@ -188,14 +188,21 @@ def _validate(payload: str) -> tuple:
 def event_ms(payload: str | None) -> int | None:
     """Epoch milliseconds of the record's event_time if the record is valid or a heartbeat, else
     None: the replay's source uses it so that a rejected record never moves a watermark."""
+    return event_ms_and_vehicle(payload)[0]
+
+
+def event_ms_and_vehicle(payload: str | None) -> tuple[int | None, str | None]:
+    """event_ms, and the vehicle_id of a valid reading (None for a heartbeat or a rejected record),
+    from one parse: the replay deals records to splits by vehicle as it stamps them."""
     if payload is None:
-        return None
+        return None, None
     try:
-        t = _validate(payload)[3]
+        parsed = _validate(payload)
     except _Reject:
-        return None
+        return None, None
+    t = parsed[3]
     return calendar.timegm((int(t[0:4]), int(t[5:7]), int(t[8:10]), int(t[11:13]), int(t[14:16]),
-                            int(t[17:19]))) * 1000 + int(t[20:23])
+                            int(t[17:19]))) * 1000 + int(t[20:23]), parsed[2]
 
 
 def contract_json() -> str:
