@@ -68,6 +68,14 @@ def _start_job(moto, res, parallelism, endpoint=None):
     return start_on_moto(parse(local_properties(moto, res, parallelism=parallelism, endpoint=endpoint)), checkpoints)
 
 
+def _managed_memory(rest: str) -> list[int]:
+    """Managed memory of each of the MiniCluster's task managers, in bytes, as the REST API says."""
+    from tooling.job_metrics import rest_get
+
+    return [rest_get(f"{rest}/taskmanagers/{tm['id']}")["memoryConfiguration"]["managedMemory"]
+            for tm in rest_get(f"{rest}/taskmanagers")["taskmanagers"]]
+
+
 @pytest.fixture(scope="module")
 def scenario_outputs(moto_server):
     """The hand-made scenario through Kinesis once; every output collected for the tests below.
@@ -93,7 +101,7 @@ def scenario_outputs(moto_server):
                                    ("alerts", alerts_before + len(expected_alerts()))):
                 _poll(lambda view=view: lines(view), lambda v, n=at_least: len(v) >= n)
             time.sleep(3)           # anything still in flight would show up now
-            return client.counters(len(records), len(EXPECTED_REASONS) + 1)
+            return client.counters(len(records), len(EXPECTED_REASONS) + 1), _managed_memory(client.rest)
         finally:
             client.cancel().result()
 
@@ -109,7 +117,7 @@ def scenario_outputs(moto_server):
 
     # The first run through the recording proxy: what the sinks really send.
     with AwsProxy(moto.endpoint) as proxy:
-        metrics = run_job(alerts_before=0, endpoint=proxy.endpoint)
+        metrics, managed = run_job(alerts_before=0, endpoint=proxy.endpoint)
     first = collect()
     first["firehose_records"] = {output: proxy.record_sizes[(operation, res.target(BY_VIEW[output]))]
                                  for output in ("fast_laps", "dead_letters", "raw_archive")
@@ -122,7 +130,15 @@ def scenario_outputs(moto_server):
     bucket, prefix = res.s3_location(BY_VIEW["raw_archive"])
     archived = archive.read(f"s3://{bucket}/{prefix}", s3=moto.client("s3"))
     return {"read": len(records), "sent": [data for _, data in records], **first, "metrics": metrics,
-            "again": collect(), "archive": archived}
+            "managed": managed, "again": collect(), "archive": archived}
+
+
+def test_local_run_gives_rocksdb_a_slots_share_of_managed_memory(scenario_outputs):
+    # 256 MB per slot (one slot per subtask, parallelism 1 here), not the MiniCluster's 128 MB for
+    # all: RocksDB's write buffers and cache come out of it (jobs/telemetry_job.py).
+    from jobs.telemetry_job import LOCAL_MANAGED_MB_PER_SLOT
+
+    assert scenario_outputs["managed"] == [LOCAL_MANAGED_MB_PER_SLOT * 1024 * 1024]
 
 
 def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
