@@ -141,7 +141,9 @@ def main() -> None:
     p.add_argument("--sizes", default="100000,400000", help="two record counts (default 100000,400000)")
     p.add_argument("--backends", default="heap,rocksdb")
     p.add_argument("--parallelism", type=int, default=1)
-    p.add_argument("--vehicles", type=int, default=20)
+    p.add_argument("--vehicles", type=int,
+                   help="simulated vehicles (default 20; 200 with --scaling: twenty keys hash unevenly onto two "
+                        "subtasks, and the busier one sets the pace)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--repeat", type=int, default=1,
                    help="pairs of runs per backend (and baselines); with more than one, the contract line is "
@@ -163,6 +165,8 @@ def main() -> None:
     args = p.parse_args()
     if args.child:
         return child(args)
+    if args.vehicles is None:
+        args.vehicles = 200 if args.scaling else 20
 
     from simulator import FleetConfig, generate, write_jsonl
 
@@ -213,6 +217,10 @@ def pair(args: argparse.Namespace, sizes: list[int], files: list[Path], backend:
          cpus: int | None) -> tuple[dict, dict, float]:
     """The two sizes' runs and the steady-state rate between them."""
     small, large = (measure(f, backend, parallelism, args.set, args.python_workers, args.flink, cpus) for f in files)
+    if large["seconds"] <= small["seconds"]:
+        raise SystemExit(f"the {sizes[1]:,}-record run took no longer than the {sizes[0]:,}-record one "
+                         f"({large['seconds']:.1f} s against {small['seconds']:.1f} s): start-up's spread "
+                         "exceeds the difference; give --sizes further apart")
     return small, large, (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
 
 
