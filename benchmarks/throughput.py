@@ -180,7 +180,7 @@ def main() -> None:
         p.error(f"--cpus takes a count of cores from 1 to {cores} (this machine's)")
     if args.scaling and cores < 2:
         p.error("--scaling needs at least 2 cores")
-    print(f"machine: {os.cpu_count()} cores; parallelism {'1 and 2' if args.scaling else args.parallelism}; "
+    print(f"machine: {cores} cores; parallelism {'1 and 2' if args.scaling else args.parallelism}; "
           f"{args.vehicles} vehicles; "
           f"settings {args.set or 'defaults'}; Flink options {args.flink or 'as the job sets them'}; "
           f"UDF workers (job.python.execution-mode PROCESS only): {args.python_workers}"
@@ -192,7 +192,7 @@ def main() -> None:
             write_jsonl(generate(FleetConfig(vehicles=args.vehicles, records=n, seed=args.seed)), str(path))
             files.append(path)
         if args.scaling:
-            return scaling(args, sizes, files)
+            return scaling(args, sizes, files, cores)
         for backend in args.backends.split(","):
             runs = []
             for _ in range(args.repeat):
@@ -224,15 +224,16 @@ def pair(args: argparse.Namespace, sizes: list[int], files: list[Path], backend:
     return small, large, (sizes[1] - sizes[0]) / (large["seconds"] - small["seconds"])
 
 
-def scaling(args: argparse.Namespace, sizes: list[int], files: list[Path]) -> None:
+def scaling(args: argparse.Namespace, sizes: list[int], files: list[Path], cores: int) -> None:
     """Parallelism 2 against 1, on all cores and a core per subtask; the runs of one repeat follow
     each other, so a slower spell of the machine falls on both sides of a ratio."""
-    cores = len(os.sched_getaffinity(0))
-    # (parallelism, cores it may use; None: all); on a 2-core machine parallelism 2 pinned to two
-    # cores is the same run as unpinned, so it is run once and read both ways.
-    runs = [(1, None), (2, None), (1, 1)] + ([(2, 2)] if cores > 2 else [])
-    ways = {f"both on {cores} cores": ((2, None), (1, None)),
-            "a core per subtask: parallelism 2 on 2 cores, 1 on 1": ((2, 2 if cores > 2 else None), (1, 1))}
+    def run(parallelism: int, cpus: int | None) -> tuple[int, int | None]:
+        # Pinned to every core is the same run as unpinned (on a 2-core machine, parallelism 2's).
+        return parallelism, None if cpus == cores else cpus
+
+    ways = {f"both on {cores} cores": (run(2, None), run(1, None)),
+            "a core per subtask: parallelism 2 on 2 cores, 1 on 1": (run(2, 2), run(1, 1))}
+    runs = list(dict.fromkeys([run(1, None), run(2, None), run(1, 1), run(2, 2)]))
     for backend in args.backends.split(","):
         rates: dict[tuple[int, int | None], list[float]] = {}
         for n in range(1, args.repeat + 1):
