@@ -96,6 +96,8 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         # alone it ran at one subtask per core whatever job.parallelism said.
         env.set_parallelism(parallelism)
     if jars:
+        if local:
+            _share_jars_with_every_gateway_thread(jars)
         # Before the table environment exists: it discovers connector factories with a class
         # loader made from these jars. Appended: under `flink run -py` the CLI has put
         # flink-python there.
@@ -133,6 +135,50 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     if state_backend:
         conf.set("state.backend.type", state_backend)
     return t_env
+
+
+# The local gateway's one class loader for the jars local environments were given (grows, never
+# replaced: classes loaded once stay the same classes for the whole process).
+_gateway_loader = None
+
+
+def _share_jars_with_every_gateway_thread(jars: tuple[Path, ...]) -> None:
+    """Make the jars' classes loadable on every thread of the local gateway JVM.
+
+    py4j resolves `jvm.some.Class` with the context class loader of the JVM thread serving the
+    call, and serves each Python caller that finds no idle connection (another thread, or a
+    finalizer running while a call is in flight) on a new connection and thread. PyFlink's
+    add_jars puts the jars on one thread's loader only, so a call that landed on another
+    thread failed with ClassNotFoundException (once in ~10 test suites). Here one loader holds
+    them and is set on the gateway's threads, including the one accepting connections, whose new
+    threads inherit it: as under `flink run`, where the gateway starts with the user class loader.
+    add_jars then finds the jars on the loader and adds nothing."""
+    global _gateway_loader
+    from pyflink.java_gateway import get_gateway
+    from pyflink.util.java_utils import load_java_class, to_jarray
+
+    gateway = get_gateway()
+    jvm = gateway.jvm
+    if _gateway_loader is None:
+        _gateway_loader = jvm.java.net.URLClassLoader(gateway.new_array(jvm.java.net.URL, 0),
+                                                      jvm.java.lang.ClassLoader.getSystemClassLoader())
+        for thread in jvm.java.lang.Thread.getAllStackTraces().keySet():
+            # The bottom frames of a py4j thread: GatewayServer.run (accepts) or
+            # GatewayConnection.run (serves), under Thread.run (and runWith on newer JDKs).
+            bottom = list(thread.getStackTrace())[-4:]
+            if any(f.getClassName().endswith(("py4j.GatewayServer", "py4j.GatewayConnection")) for f in bottom):
+                thread.setContextClassLoader(_gateway_loader)
+    known = {url.toString() for url in _gateway_loader.getURLs()}
+    missing = [jvm.java.net.URL(p.resolve().as_uri()) for p in jars]
+    missing = [url for url in missing if url.toString() not in known]
+    if missing:  # addURL is protected: reached by reflection, as PyFlink's add_jars does
+        add_url = load_java_class("java.net.URLClassLoader").getDeclaredMethod(
+            "addURL", to_jarray(jvm.Class, [load_java_class("java.net.URL")]))
+        add_url.setAccessible(True)
+        for url in missing:
+            add_url.invoke(_gateway_loader, to_jarray(jvm.Object, [url]))
+    # The serving thread, should a Flink call have left another loader on it.
+    jvm.java.lang.Thread.currentThread().setContextClassLoader(_gateway_loader)
 
 
 def rest_url(t_env) -> str:

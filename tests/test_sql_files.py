@@ -218,6 +218,42 @@ def _java_helpers():
     return get_gateway()
 
 
+@pytest.mark.sql
+def test_the_helpers_load_on_whichever_gateway_thread_serves_the_call():
+    """py4j serves a Python caller that finds every connection busy on a new JVM thread: the jars
+    must be loadable there too (a build failed with ClassNotFoundException on such a thread)."""
+    import threading
+    import time
+
+    jvm = _java_helpers().jvm
+    holders = 8
+    start = threading.Barrier(holders + 1)
+    loaded, failed = [], []
+
+    def load(hold_ms: int = 0) -> None:
+        try:
+            if hold_ms:
+                jvm.java.lang.Thread.sleep(hold_ms)
+            loaded.append(jvm.io.telemetry.flink.ShardVerdicts(5).getClass().getName())
+        except Exception as e:
+            failed.append(str(e).splitlines()[0])
+
+    def hold_then_load() -> None:
+        start.wait()
+        load(hold_ms=600)  # holds a connection while the others open theirs
+
+    threads = [threading.Thread(target=hold_then_load) for _ in range(holders)]
+    for t in threads:
+        t.start()
+    start.wait()
+    time.sleep(0.3)
+    load()  # every connection is busy: a new one, on a new thread
+    for t in threads:
+        t.join()
+    assert failed == []
+    assert loaded == ["io.telemetry.flink.ShardVerdicts"] * (holders + 1)
+
+
 def _broken(**changes) -> str:
     """A record with a readable event_time (11 s) and the given fields replaced ('a__b' is a.b)."""
     r = record("v", 11)
