@@ -149,7 +149,7 @@ def _share_jars_with_every_gateway_thread(jars: tuple[Path, ...]) -> None:
     call, and serves each Python caller that finds no idle connection (another thread, or a
     finalizer running while a call is in flight) on a new connection and thread. PyFlink's
     add_jars puts the jars on one thread's loader only, so a call that landed on another
-    thread failed with ClassNotFoundException (once in ~10 test suites). Here one loader holds
+    thread failed with ClassNotFoundException (a CI run, once). Here one loader holds
     them and is set on the gateway's threads, including the one accepting connections, whose new
     threads inherit it: as under `flink run`, where the gateway starts with the user class loader.
     add_jars then finds the jars on the loader and adds nothing."""
@@ -160,8 +160,10 @@ def _share_jars_with_every_gateway_thread(jars: tuple[Path, ...]) -> None:
     gateway = get_gateway()
     jvm = gateway.jvm
     if _gateway_loader is None:
+        # Its parent: the loader the gateway started with (under `flink run`, the CLI's user
+        # class loader, which holds flink-python).
         _gateway_loader = jvm.java.net.URLClassLoader(gateway.new_array(jvm.java.net.URL, 0),
-                                                      jvm.java.lang.ClassLoader.getSystemClassLoader())
+                                                      jvm.java.lang.Thread.currentThread().getContextClassLoader())
         for thread in jvm.java.lang.Thread.getAllStackTraces().keySet():
             # The bottom frames of a py4j thread: GatewayServer.run (accepts) or
             # GatewayConnection.run (serves), under Thread.run (and runWith on newer JDKs).
