@@ -114,9 +114,7 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
         conf.set("python.pythonpath", os.pathsep.join(site.getsitepackages()))
         # The MiniCluster's REST API on a free local port: the local run and the tests read the
         # job's counters there (tooling/job_metrics.py), fresh within a second.
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_local_port()
         conf.set("rest.bind-address", "127.0.0.1")
         conf.set("rest.address", "127.0.0.1")
         conf.set("rest.port", str(port))
@@ -135,6 +133,28 @@ def create_table_env(parallelism: int | None = None, jars: tuple[Path, ...] = ()
     if state_backend:
         conf.set("state.backend.type", state_backend)
     return t_env
+
+
+def free_local_port() -> int:
+    """A port on 127.0.0.1 that is free now, for a server that binds it moments later (the
+    MiniCluster's REST API, moto). Taken below the kernel's ephemeral range: a port from inside it
+    (bind to port 0) can go to an outbound connection (the SDK's to moto: hundreds a run) before
+    the server binds it, which once failed a CI run ("Could not start rest endpoint on any port")."""
+    import random
+
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768                 # Linux's default; elsewhere the range is not read
+    candidates = [random.SystemRandom().randrange(10_000, low) for _ in range(100)] if low > 11_000 else []
+    for port in [*candidates, 0]:   # 0: the kernel's choice, should every candidate be taken
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port on 127.0.0.1")
 
 
 # The local gateway's one class loader for the jars local environments were given (grows, never

@@ -141,6 +141,22 @@ def test_local_run_gives_rocksdb_a_slots_share_of_managed_memory(scenario_output
     assert scenario_outputs["managed"] == [LOCAL_MANAGED_MB_PER_SLOT * 1024 * 1024]
 
 
+def test_local_servers_get_free_ports_below_the_ephemeral_range():
+    # Outbound connections take their local ports from the ephemeral range; a port picked there
+    # for the MiniCluster's REST API was once taken before the MiniCluster bound it.
+    import socket
+    from pathlib import Path
+
+    from jobs.telemetry_job import free_local_port
+
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_local_port() for _ in range(20)}
+    assert all(10_000 <= p < low for p in ports) and len(ports) > 1
+    for port in ports:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+
+
 def test_fast_laps_csv_through_firehose_to_s3(scenario_outputs):
     assert fast_lap_rows(csv.reader(scenario_outputs["fast_laps"])) == EXPECTED_FAST_LAPS
 

@@ -13,7 +13,6 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,9 +30,9 @@ DEFAULT_REGION = "us-east-1"
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from jobs.telemetry_job import free_local_port
+
+    return free_local_port()
 
 
 class MotoServer:
