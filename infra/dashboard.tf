@@ -19,8 +19,9 @@ locals {
   }
   # udfs/metric_names.py DEAD_LETTER_REASONS: the parser's reasons (udfs/telemetry.py REASONS) and duplicate.
   dead_letter_reasons = ["not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
-  "future_event_time", "late", "heartbeat", "duplicate"]
-  # udfs/metric_names.py BAD_DATA_REASONS: all but heartbeat, which only moves the watermark.
+  "future_event_time", "late", "heartbeat", "parser_mismatch", "duplicate"]
+  # udfs/metric_names.py BAD_DATA_REASONS: all but heartbeat, which only moves the watermark, and
+  # parser_mismatch, a bug in the job rather than in the data.
   bad_data_reasons = ["not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
   "future_event_time", "late", "duplicate"]
 }

@@ -36,8 +36,7 @@ WITH well_formed AS (
     r.lap_time AS lap_time,
     r.fuel_consumption * r.lap_time AS extra2,
     payload
-  FROM telemetry_parsed
-  WHERE r.reason IS NULL)
+  FROM telemetry_parsed)
 SELECT vehicle_id, event_time, event_ts, speed, rpm, gear, throttle, brakes, steering_angle, engine_temp,
   brake_temp_front_left, brake_temp_front_right, brake_temp_rear_left, brake_temp_rear_right,
   tire_temp_front_left, tire_temp_front_right, tire_temp_rear_left, tire_temp_rear_right,

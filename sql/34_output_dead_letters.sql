@@ -3,8 +3,9 @@
 --   256 KiB so one envelope stays under Firehose's 1,000 KiB record limit).
 -- Reasons: not_json, not_object, missing_field, wrong_type, out_of_range, bad_event_time
 --   (from parsing), future_event_time (too far ahead of the stream's clock), late (at or behind
---   the watermark), heartbeat (a record that only moves the watermark), duplicate (see
---   13_staging_deduped.sql).
+--   the watermark), heartbeat (a record that only moves the watermark), parser_mismatch (valid
+--   to the Python parser, not to valid_reading: a bug, see 12_staging_parsed.sql), duplicate
+--   (see 13_staging_deduped.sql).
 -- Event time: none; rejected_at is processing time (UTC).
 -- Read by: the dead-letter sink.
 CREATE TEMPORARY VIEW dead_letters AS
@@ -25,9 +26,8 @@ FROM (
     COALESCE(r.vehicle_id, JSON_VALUE(payload, '$.vehicle_id')) AS vehicle_id,
     COALESCE(r.event_time, JSON_VALUE(payload, '$.event_time')) AS event_time,
     payload
-  -- Every rejection from parsing comes from here (a valid reading read in Java has no reason).
+  -- Every rejection from parsing: every row of telemetry_explained.
   FROM telemetry_explained
-  WHERE r.reason IS NOT NULL
   UNION ALL
   -- Late after the shuffle (13_staging_deduped.sql): the same reason and detail as the parser's.
   SELECT 'late', 'event_time is at or behind the watermark', vehicle_id, event_time, payload

@@ -20,7 +20,7 @@ import pytest
 
 from tests.test_infra import INFRA, MODULES, _blocks, _one, _parse, resources, root_locals, root_modules
 from udfs import metric_names as mn
-from udfs.telemetry import HEARTBEAT, REASONS
+from udfs.telemetry import HEARTBEAT, PARSER_MISMATCH, REASONS
 
 pytestmark = pytest.mark.unit
 
@@ -49,7 +49,7 @@ def test_metric_names_module_is_the_one_place():
     assert mn.DIMENSIONS[mn.RECORDS_READ] == mn.DIMENSIONS[mn.RECORDS_VALID] == ()
     # Every reason a dead letter can carry: the parser's, and duplicate (decided in SQL).
     assert mn.DEAD_LETTER_REASONS == (*REASONS, "duplicate")
-    assert mn.BAD_DATA_REASONS == tuple(r for r in mn.DEAD_LETTER_REASONS if r != HEARTBEAT)
+    assert mn.BAD_DATA_REASONS == tuple(r for r in mn.DEAD_LETTER_REASONS if r not in (HEARTBEAT, PARSER_MISMATCH))
     # CloudWatch metric names and dimension names: letters and digits only (MSF's rule for custom metrics).
     for name, dims in mn.DIMENSIONS.items():
         assert re.fullmatch(r"[A-Za-z0-9]+", name) and all(re.fullmatch(r"[A-Za-z0-9]+", d) for d in dims)
@@ -355,7 +355,7 @@ def test_ratio_counts_every_bad_data_reason_over_records_read():
     assert numerator | denominator == set(metrics)
     reasons = {metrics[i]["dimensions"]["Reason"] for i in numerator}
     assert all(metrics[i]["metric_name"] == mn.RECORDS_REJECTED for i in numerator)
-    assert reasons == set(mn.DEAD_LETTER_REASONS) - {HEARTBEAT} == set(mn.BAD_DATA_REASONS)
+    assert reasons == set(mn.DEAD_LETTER_REASONS) - {HEARTBEAT, PARSER_MISMATCH} == set(mn.BAD_DATA_REASONS)
     (read,) = denominator
     assert metrics[read] == {"metric_name": mn.RECORDS_READ, "dimensions": {"Application": APP}}
     for i in numerator:

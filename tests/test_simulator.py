@@ -596,5 +596,6 @@ def test_ground_truth_assumes_the_jobs_default_rules():
     for ch in ("speed", "rpm"):
         assert THRESHOLD[ch] == defaults[("rules", f"threshold.{ch}")]
     assert WATERMARK_S * 1000 == defaults[("job", "watermark.out-of-orderness.ms")]
-    # heartbeats are sent by whoever runs the job (the local run's end markers), never injected
-    assert set(DEAD_LETTER_REASONS) == (set(REASONS) | {"duplicate"}) - {"heartbeat"}
+    # heartbeats are sent by whoever runs the job (the local run's end markers), never injected;
+    # a parser mismatch is a bug in the job, which no record can ask for
+    assert set(DEAD_LETTER_REASONS) == (set(REASONS) | {"duplicate"}) - {"heartbeat", "parser_mismatch"}

@@ -7,7 +7,17 @@ import math
 import pytest
 
 from tests.fixtures import line, record
-from udfs.telemetry import COLUMN_TYPES, FIELDS, HEARTBEAT_DETAIL, REASONS, event_ms_and_vehicle, parse_record
+from udfs.telemetry import (
+    COLUMN_TYPES,
+    FIELDS,
+    HEARTBEAT_DETAIL,
+    LATE_DETAIL,
+    PARSER_MISMATCH_DETAIL,
+    REASONS,
+    event_ms_and_vehicle,
+    explain_rejection,
+    parse_record,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -45,6 +55,19 @@ def test_event_time_and_vehicle_come_from_one_parse():
     assert event_ms_and_vehicle(beat) == (1795435500000, None)
     assert event_ms_and_vehicle(line(record("veh-1", 0, speed=900.0))) == (None, None)
     assert event_ms_and_vehicle("not json") == event_ms_and_vehicle(None) == (None, None)
+
+
+def test_the_job_s_parser_call_always_rejects():
+    """parse_telemetry runs only for records the job rejects (sql/11_staging_explained.sql): a reading
+    valid to the parser there is a mismatch with valid_reading, dead-lettered, never a valid row."""
+    valid = line(record("veh-1", 11))
+    assert parse_record(valid)[0] is None
+    none = (None,) * (len(FIELDS) - 4)
+    assert explain_rejection(valid) == ("parser_mismatch", PARSER_MISMATCH_DETAIL, "veh-1",
+                                        "2026-11-23T12:00:11.000Z", *none)
+    assert explain_rejection(valid, late=True) == ("late", LATE_DETAIL, "veh-1", "2026-11-23T12:00:11.000Z", *none)
+    assert explain_rejection("{") == parse_record("{")
+    assert "parser_mismatch" in REASONS
 
 
 def test_integral_float_is_accepted_for_integer_fields():

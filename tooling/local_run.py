@@ -223,17 +223,19 @@ def _quiet_cancelled_python_worker() -> None:
 
 
 def start_on_moto(config, checkpoints: Checkpoints, restore_from: str | None = None,
-                  python_workers: str = "loopback") -> LocalJob:
+                  python_workers: str = "loopback", flink_settings: dict[str, str] | None = None) -> LocalJob:
     """Submits the real job (AWS connectors, config pointing at moto) to the local MiniCluster,
     with checkpoints and restarts like Managed Flink's, from a savepoint or retained checkpoint if
     given (every operator's state must be taken over). The caller cancels it. python_workers:
-    see create_table_env."""
+    see create_table_env; flink_settings: Flink keys for this run (tests that widen a timing)."""
     from jobs.io import AwsIO
     from jobs.telemetry_job import configure, create_table_env
 
     t_env = create_table_env(parallelism=config.get("job", "parallelism"), jars=(CONNECTOR_JAR,),
                              checkpoints=checkpoints, python_workers=python_workers)
     configure(t_env, config)
+    for key, value in (flink_settings or {}).items():
+        t_env.get_config().set(key, value)
     return submit(t_env, config, AwsIO(config), restore_from)
 
 

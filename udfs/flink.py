@@ -6,24 +6,24 @@ from pyflink.common import Row
 from pyflink.table import DataTypes, TableEnvironment
 from pyflink.table.udf import ScalarFunction, udf
 
-from udfs.telemetry import COLUMN_TYPES, FIELDS, contract_json, parse_record
+from udfs.telemetry import COLUMN_TYPES, FIELDS, contract_json, explain_rejection
 
 _SQL_TYPES = {"STRING": DataTypes.STRING, "BIGINT": DataTypes.BIGINT, "DOUBLE": DataTypes.DOUBLE}
 PARSED_TYPE = DataTypes.ROW([DataTypes.FIELD(name, _SQL_TYPES[t]()) for name, t in COLUMN_TYPES.items()])
 
 
 class _Parse(ScalarFunction):
-    """parse_record, one row per call, as thread mode (job.python.execution-mode THREAD) runs it:
+    """explain_rejection, one row per call, as thread mode (job.python.execution-mode THREAD) runs it:
     inside the JVM. Its rejections are counted in Java as the parsed rows pass (jobs/io.py
     MATERIALIZED_VIEWS): PyFlink's thread mode does not report a Python UDF's metrics, and a counter per
     record in Python cost ~15% of the job's throughput in process mode."""
 
     def eval(self, payload, future, late):
-        return Row(*parse_record(payload, future, late))
+        return Row(*explain_rejection(payload, future, late))
 
 
 class _ParseBatch(ScalarFunction):
-    """parse_record over a batch, for process mode (job.python.execution-mode PROCESS). Vectorized
+    """explain_rejection over a batch, for process mode (job.python.execution-mode PROCESS). Vectorized
     (a pandas UDF): rows travel to and from the Python worker as Arrow columns rather than one by
     one, which measured +13% for the whole job in process mode (benchmarks/throughput.py, heap,
     three runs each: 18.6k vs 16.5k records/s). Thread mode runs no pandas UDF."""
@@ -31,7 +31,7 @@ class _ParseBatch(ScalarFunction):
     def eval(self, payloads, futures, lates):
         import pandas as pd  # PyFlink's own dependency (on Managed Flink too), not the job's
 
-        rows = [parse_record(p, future, late) for p, future, late in zip(payloads, futures, lates)]
+        rows = [explain_rejection(p, future, late) for p, future, late in zip(payloads, futures, lates)]
         columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
         return pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(FIELDS, columns)})
 

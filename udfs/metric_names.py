@@ -15,7 +15,7 @@ are ordinary Flink metrics (REST API, any reporter).
 """
 from __future__ import annotations
 
-from udfs.telemetry import HEARTBEAT, REASONS
+from udfs.telemetry import HEARTBEAT, PARSER_MISMATCH, REASONS
 
 METRIC_GROUP = "kinesisanalytics"
 NAMESPACE = "AWS/KinesisAnalytics"   # where Managed Flink puts them in CloudWatch
@@ -36,7 +36,8 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
 # Values of RECORDS_REJECTED's Reason: the parser's reasons plus 'duplicate' (decided in SQL).
 DUPLICATE = "duplicate"
 DEAD_LETTER_REASONS: tuple[str, ...] = (*REASONS, DUPLICATE)
-# Dead letters that are not bad data: a heartbeat only moves the watermark. The dead-letter
-# ratio (infra/modules/alarms, infra/modules/dashboard) counts every other reason.
-NOT_BAD_DATA: tuple[str, ...] = (HEARTBEAT,)
+# Dead letters that are not bad data: a heartbeat only moves the watermark; a parser mismatch is
+# a bug in the job, not in the data (sql/12_staging_parsed.sql). The dead-letter ratio
+# (infra/modules/alarms, infra/modules/dashboard) counts every other reason.
+NOT_BAD_DATA: tuple[str, ...] = (HEARTBEAT, PARSER_MISMATCH)
 BAD_DATA_REASONS: tuple[str, ...] = tuple(r for r in DEAD_LETTER_REASONS if r not in NOT_BAD_DATA)

@@ -16,10 +16,13 @@ from pathlib import Path
 # Dead-letter reason codes produced here. Lateness is measured in SQL (it needs the watermark)
 # and passed in; 'duplicate' is decided in SQL (it needs keyed state).
 REASONS = ("not_json", "not_object", "missing_field", "wrong_type", "out_of_range", "bad_event_time",
-           "future_event_time", "late", "heartbeat")
+           "future_event_time", "late", "heartbeat", "parser_mismatch")
 LATE_DETAIL = "event_time is at or behind the watermark"
 HEARTBEAT_DETAIL = "a heartbeat: moves the watermark, carries no reading"
 FUTURE_DETAIL = "event_time is further ahead of the stream's clock than job.max-future-skew.s"
+PARSER_MISMATCH = "parser_mismatch"
+PARSER_MISMATCH_DETAIL = ("a valid reading to this parser that valid_reading (Java) did not vouch for: a bug in the "
+                          "job, the two must agree (tests/test_fuzz.py); replay the record after the fix")
 
 # The record contract, one JSON Schema (draft-04) shared with the API Gateway model, the docs and the
 # tests: the patterns, types and ranges below are read from it once, at import, into the same tuples
@@ -239,3 +242,15 @@ def parse_record(payload: str | None, future: bool = False, late: bool = False) 
     if late:
         return ("late", LATE_DETAIL, parsed[2], parsed[3], *_REJECT_PADDING[2:])
     return parsed
+
+
+def explain_rejection(payload: str | None, future: bool = False, late: bool = False) -> tuple:
+    """parse_record for a record the job already knows it rejects: valid_reading (Java) did not
+    vouch for it, or the source found it too far ahead or late (sql/11_staging_explained.sql).
+    Always a rejection: a reading valid here (never, while the two agree) is 'parser_mismatch',
+    kept as a dead letter. Valid readings reach the outputs only through valid_reading, one path
+    from the source: a second one (these rows) let the watermark overtake them (12_staging_parsed.sql)."""
+    row = parse_record(payload, future, late)
+    if row[0] is None:
+        return (PARSER_MISMATCH, PARSER_MISMATCH_DETAIL, row[2], row[3], *_REJECT_PADDING[2:])
+    return row

@@ -55,7 +55,7 @@ variable "job_metrics" {
 }
 
 variable "bad_data_reasons" {
-  description = "Dead-letter reasons that count as bad data in the dead-letter ratio (every reason but heartbeat; udfs/metric_names.py BAD_DATA_REASONS)."
+  description = "Dead-letter reasons that count as bad data in the dead-letter ratio (every reason but heartbeat and parser_mismatch; udfs/metric_names.py BAD_DATA_REASONS)."
   type        = list(string)
   validation {
     # A metric math alarm may reference at most 10 metrics (a hard CloudWatch limit): these plus records read.
