@@ -599,3 +599,21 @@ def test_ground_truth_assumes_the_jobs_default_rules():
     # heartbeats are sent by whoever runs the job (the local run's end markers), never injected;
     # a parser mismatch is a bug in the job, which no record can ask for
     assert set(DEAD_LETTER_REASONS) == (set(REASONS) | {"duplicate"}) - {"heartbeat", "parser_mismatch"}
+
+
+@pytest.mark.unit
+def test_health_needs_few_late_and_no_parser_mismatch():
+    from tooling.scoring import health, health_line
+
+    ok = health(1000, {"late": 10, "future_event_time": 2, "heartbeat": 1})
+    assert ok == {"late": 10, "late_share": 0.01, "future_event_time": 2, "future_share": 0.002,
+                  "parser_mismatch": 0, "healthy": True}
+    assert health_line(ok) == "health: late 10 (1.00%), future_event_time 2 (0.20%) -> healthy"
+    assert not health(1000, {"late": 11})["healthy"]
+    both = health(1000, {"late": 11, "parser_mismatch": 1})
+    assert not both["healthy"]
+    assert health_line(both) == ("health: late 11 (1.10%), future_event_time 0 (0.00%) -> WARNING: more than 1% of "
+                                 "the records are late; 1 parser_mismatch dead letters, a bug in the job "
+                                 "(docs/deploy-and-operate.md)")
+    assert not health(1000, {"parser_mismatch": 1})["healthy"]
+    assert health(0, {})["healthy"]
