@@ -88,7 +88,8 @@ def register_source(t_env, config: Config, io) -> None:
 # View -> its column holding the parser's result (a ROW whose first field is the dead-letter
 # reason), whose rejections are counted by reason as the rows pass (JobMetrics), or None.
 # telemetry_checked: two files read it, and each would read the payload again (valid_reading)
-# without the boundary; telemetry_explained: the Python parser's rows, read by two files.
+# without the boundary; telemetry_explained: the Python parser's rows, every one a rejection,
+# read by the dead letters alone now and handed on for the count by reason as they pass.
 MATERIALIZED_VIEWS: dict[str, str | None] = {"telemetry_checked": None, "telemetry_explained": "r"}
 
 
