@@ -191,8 +191,9 @@ def _share_jars_with_every_gateway_thread(jars: tuple[Path, ...]) -> None:
             if any(f.getClassName().endswith(("py4j.GatewayServer", "py4j.GatewayConnection")) for f in bottom):
                 thread.setContextClassLoader(_gateway_loader)
     known = {url.toString() for url in _gateway_loader.getURLs()}
-    missing = [jvm.java.net.URL(p.resolve().as_uri()) for p in jars]
-    missing = [url for url in missing if url.toString() not in known]
+    # Compared as Java spells them (file:/x, where Python writes file:///x).
+    urls = [jvm.java.net.URL(p.resolve().as_uri()) for p in jars]
+    missing = [url for url in urls if url.toString() not in known]
     if missing:  # addURL is protected: reached by reflection, as PyFlink's add_jars does
         add_url = load_java_class("java.net.URLClassLoader").getDeclaredMethod(
             "addURL", to_jarray(jvm.Class, [load_java_class("java.net.URL")]))

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from jobs.config import SCHEMA
-from udfs.telemetry import REASONS
+from udfs.telemetry import HEARTBEAT, PARSER_MISMATCH, REASONS
 
 from .physics import CORNERS, build_lap, render_motion
 
@@ -37,7 +37,7 @@ TEMP_CHANNELS = ("temperatures.engine", *(f"temperatures.{g}.{c}" for g in ("bra
 GARBAGE_KEY = "garbage"  # partition key for payloads without a usable vehicle_id
 # What the manifest can expect: the parser's reasons and SQL's 'duplicate'; heartbeats are sent
 # by whoever runs the job, never injected, and no record makes a parser mismatch (a bug).
-DEAD_LETTER_REASONS = (*(r for r in REASONS if r not in ("heartbeat", "parser_mismatch")), "duplicate")
+DEAD_LETTER_REASONS = (*(r for r in REASONS if r not in (HEARTBEAT, PARSER_MISMATCH)), "duplicate")
 
 _TAU_S = (90.0,) + (30.0,) * 4 + (45.0,) * 4  # thermal time constants: engine, brakes, tires
 _NOISE = (0.2,) + (2.0,) * 4 + (0.3,) * 4  # peak-to-peak sensor noise

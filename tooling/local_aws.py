@@ -29,17 +29,13 @@ SECRET_KEY = "testing"
 DEFAULT_REGION = "us-east-1"
 
 
-def free_port() -> int:
-    from jobs.telemetry_job import free_local_port
-
-    return free_local_port()
-
-
 class MotoServer:
     """A moto server process bound to 127.0.0.1. Use as a context manager."""
 
     def __init__(self, port: int | None = None, region: str = DEFAULT_REGION, start_timeout_s: float = 30.0):
-        self.port = port or free_port()
+        from jobs.telemetry_job import free_local_port
+
+        self.port = port or free_local_port()
         self.region = region
         self.start_timeout_s = start_timeout_s
         self._proc: subprocess.Popen | None = None

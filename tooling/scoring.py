@@ -11,6 +11,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from udfs.telemetry import PARSER_MISMATCH
+
 _WHEEL_GROUPS = {"brakes": "brake", "tires": "tire"}
 
 
@@ -60,7 +62,7 @@ def health(read: int, rejected_by_reason: dict[str, int]) -> dict:
     late = rejected_by_reason.get("late", 0)
     future = rejected_by_reason.get("future_event_time", 0)
     # Any parser mismatch is a bug in the job (sql/12_staging_parsed.sql), never healthy.
-    mismatch = rejected_by_reason.get("parser_mismatch", 0)
+    mismatch = rejected_by_reason.get(PARSER_MISMATCH, 0)
     share = round(late / read, 4) if read else 0.0   # as shown: the line's verdict reads it back
     return {"late": late, "late_share": share, "future_event_time": future,
             "future_share": round(future / read, 4) if read else 0.0, "parser_mismatch": mismatch,
@@ -72,7 +74,7 @@ def health_line(h: dict) -> str:
     if h["late_share"] > LATE_SHARE_LIMIT:
         warnings.append(f"more than {LATE_SHARE_LIMIT:.0%} of the records are late")
     if h["parser_mismatch"]:
-        warnings.append(f"{h['parser_mismatch']} parser_mismatch dead letters, a bug in the job "
+        warnings.append(f"{h['parser_mismatch']} {PARSER_MISMATCH} dead letters, a bug in the job "
                         "(docs/deploy-and-operate.md)")
     verdict = "WARNING: " + "; ".join(warnings) if warnings else "healthy"
     return (f"health: late {h['late']} ({h['late_share']:.2%}), future_event_time {h['future_event_time']} "
